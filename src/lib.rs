@@ -1,0 +1,1 @@
+//! firedrill: rehearse deployment operations as code.
