@@ -1,0 +1,259 @@
+//! The command line: argument definitions and what each command does.
+//! `main.rs` only maps the result to an exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::drill::{self, LoadedDrill};
+use crate::operator::{ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
+use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
+use crate::report::record::{RunOutcome, timestamp};
+use crate::report::{LogObserver, terminal};
+use crate::run::event::Observers;
+use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions};
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// The drill passed.
+    pub const PASSED: i32 = 0;
+    /// The drill ran and failed.
+    pub const FAILED: i32 = 1;
+    /// The drill file or the command line is invalid.
+    pub const INVALID: i32 = 2;
+    /// Interrupted by Ctrl-C (SIGINT); cleanup ran.
+    pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM; cleanup ran.
+    pub const TERMINATED: i32 = 143;
+}
+
+/// Rehearse deployment operations as code: run a drill against a real
+/// target, time every step, and record what people had to do.
+#[derive(Debug, Parser)]
+#[command(name = "firedrill", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 passed, 1 failed, 2 invalid drill or usage, 130 interrupted (143 on SIGTERM)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a drill: every step timed, cleanup always, a JSON record written.
+    Run(RunArgs),
+    /// Check a drill without running anything: syntax, names, paths, regexes.
+    Check(DrillArgs),
+    /// Show the steps as they would run, without running anything.
+    Plan(DrillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The drill file (YAML or JSON).
+    pub drill: PathBuf,
+    /// Set a var: `--var tenant=acme` (repeatable; overrides `vars:`).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub drill: DrillArgs,
+    /// Where to write the run record (default: a new file under --runs-dir).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
+    pub runs_dir: PathBuf,
+    /// What to do at manual steps when nobody is at a terminal.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub manual: Option<ManualPolicy>,
+    /// Who is running the drill (default: the login name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Also fail on any intervention, help needed or budget overrun.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+/// Loads and checks a drill, printing located errors.
+fn load(args: &DrillArgs) -> Result<LoadedDrill, i32> {
+    let names: Vec<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
+    drill::load(&args.drill, &names).map_err(|diagnostics| {
+        eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+        exit::INVALID
+    })
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn main(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Check(args) => match load(&args) {
+            Ok(loaded) => {
+                println!(
+                    "{}: ok ({} steps, {} cleanup)",
+                    loaded.path.display(),
+                    loaded.step_names.len(),
+                    loaded.cleanup_names.len()
+                );
+                exit::PASSED
+            }
+            Err(code) => code,
+        },
+        Command::Plan(args) => match load(&args) {
+            Ok(loaded) => {
+                print!("{}", crate::plan::plan(&loaded, &args.vars));
+                exit::PASSED
+            }
+            Err(code) => code,
+        },
+        Command::Run(args) => match load(&args.drill) {
+            Ok(loaded) => run(&loaded, &args),
+            Err(code) => code,
+        },
+    }
+}
+
+/// A run id: sortable by time, unique enough to name tenants and files.
+pub fn new_run_id() -> String {
+    let now = timestamp(SystemTime::now());
+    let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
+    let mut random = [0u8; 2];
+    let _ = getrandom::fill(&mut random);
+    format!(
+        "{}-{}-{:02x}{:02x}",
+        &digits[..8.min(digits.len())],
+        &digits[8.min(digits.len())..],
+        random[0],
+        random[1]
+    )
+}
+
+fn run(loaded: &LoadedDrill, args: &RunArgs) -> i32 {
+    let operator_name = args.operator.clone().unwrap_or_else(login_name);
+    let interactive = std::io::stdin().is_terminal() && args.manual.is_none();
+    let operator: Arc<dyn Operator> = if interactive {
+        Arc::new(TerminalOperator {
+            name: operator_name.clone(),
+        })
+    } else {
+        Arc::new(Unattended {
+            name: operator_name.clone(),
+            policy: args.manual,
+        })
+    };
+    let options = RunOptions {
+        run_id: new_run_id(),
+        vars: args.drill.vars.clone(),
+        operator,
+        operator_name,
+        strict: args.strict,
+        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+    };
+    let started_at = timestamp(SystemTime::now());
+    let prepared = match crate::run::prepare(loaded, &options, &started_at) {
+        Ok(prepared) => prepared,
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+            return exit::INVALID;
+        }
+    };
+    let record_path = args.report.clone().unwrap_or_else(|| {
+        default_record_path(&args.runs_dir, &loaded.drill.drill.value, &options.run_id)
+    });
+    let journal = Arc::new(Journal::new(record_path.clone()));
+    let mut observers = Observers::default();
+    observers.push(Arc::new(terminal::Progress::new(
+        std::io::stdout().is_terminal(),
+    )));
+    observers.push(journal.clone());
+    observers.push(Arc::new(LogObserver));
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return exit::FAILED;
+        }
+    };
+    let cancel = Cancellation::default();
+    let record = runtime.block_on(async {
+        let signals = tokio::spawn(watch_signals(cancel.clone()));
+        let record = crate::run::execute(loaded, prepared, &options, &observers, &cancel).await;
+        signals.abort();
+        record
+    });
+    print!(
+        "{}",
+        terminal::summary(&record, Some(journal.record_path()))
+    );
+    if let Some(problem) = journal.problem() {
+        eprintln!("error: the run record is incomplete: {problem}");
+        return exit::FAILED;
+    }
+    match record.outcome {
+        RunOutcome::Passed => exit::PASSED,
+        RunOutcome::Failed => exit::FAILED,
+        RunOutcome::Interrupted => match LAST_SIGNAL.get() {
+            Some(Signal::Terminate) => exit::TERMINATED,
+            _ => exit::INTERRUPTED,
+        },
+    }
+}
+
+/// Which signal stopped the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+/// First SIGINT/SIGTERM: stop the steps, run cleanup. Second: skip the rest
+/// of cleanup. The record is written either way.
+async fn watch_signals(cancel: Cancellation) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    loop {
+        let got = tokio::select! {
+            _ = interrupt.recv() => Signal::Interrupt,
+            _ = terminate.recv() => Signal::Terminate,
+        };
+        if LAST_SIGNAL.set(got).is_ok() {
+            eprintln!(
+                "\ninterrupted: stopping the steps and running cleanup (press Ctrl-C again to skip cleanup)"
+            );
+            cancel.steps.cancel();
+        } else {
+            eprintln!(
+                "\ninterrupted again: skipping the rest of cleanup; the record will still be written"
+            );
+            cancel.cleanup.cancel();
+        }
+    }
+}
+
+/// The first signal received, for the exit code.
+static LAST_SIGNAL: std::sync::OnceLock<Signal> = std::sync::OnceLock::new();

@@ -1,0 +1,370 @@
+//! The drill file as written: serde types that keep where each value sits.
+//!
+//! Every field a user can get wrong is wrapped in [`Spanned`] so that
+//! validation and run-time errors can point at the exact line and column.
+//! Step kinds are one optional field each (never `flatten` or `untagged`),
+//! because those make serde buffer the input and the locations are lost.
+
+use std::fmt;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+pub use serde_saphyr::{Location, Spanned};
+
+/// A duration written the human way (`500ms`, `30s`, `1h 30m`).
+///
+/// Bare numbers are refused: `timeout: 30` is ambiguous, and a drill that
+/// guesses seconds where the author meant milliseconds lies about its timings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationVisitor;
+        impl serde::de::Visitor<'_> for DurationVisitor {
+            type Value = HumanDuration;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as 500ms, 30s or 2m")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<HumanDuration, E> {
+                humantime::parse_duration(text.trim())
+                    .map(HumanDuration)
+                    .map_err(|err| {
+                        E::custom(format!(
+                            "invalid duration `{text}`: {err} (write it like 500ms, 30s, 2m or 1h 30m)"
+                        ))
+                    })
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<HumanDuration, E> {
+                Err(E::custom(format!(
+                    "a duration needs a unit: write `{n}s` or `{n}ms`, not `{n}`"
+                )))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<HumanDuration, E> {
+                Err(E::custom(format!(
+                    "a duration needs a unit: write `{n}s` or `{n}ms`, not `{n}`"
+                )))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<HumanDuration, E> {
+                Err(E::custom(format!(
+                    "a duration needs a unit: write `{n}s`, not `{n}`"
+                )))
+            }
+        }
+        deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// A whole drill file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drill {
+    /// The drill's name: runs of the same name are compared with each other.
+    pub drill: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default owner of every step.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Soft budget for the whole drill.
+    #[serde(default)]
+    pub budget: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub target: Target,
+    #[serde(default)]
+    pub secrets: IndexMap<String, Spanned<SecretSource>>,
+    #[serde(default)]
+    pub vars: IndexMap<String, Spanned<Value>>,
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub steps: Spanned<Vec<Spanned<Step>>>,
+    #[serde(default)]
+    pub cleanup: Vec<Spanned<Step>>,
+}
+
+/// Where the drill's HTTP and Docker calls go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    #[serde(default)]
+    pub base_url: Option<Spanned<String>>,
+    /// Headers sent with every HTTP step (step headers win).
+    #[serde(default)]
+    pub headers: IndexMap<String, Spanned<String>>,
+    /// Docker engine address; `DOCKER_HOST` or the local socket when absent.
+    #[serde(default)]
+    pub docker: Option<Spanned<String>>,
+}
+
+/// Where a secret's value comes from. Secrets are never written in the drill.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    #[serde(default)]
+    pub env: Option<String>,
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// Settings every step inherits unless it says otherwise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    #[serde(default)]
+    pub timeout: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub retry: Option<Spanned<Retry>>,
+}
+
+/// One step: common fields plus exactly one kind key.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+
+    // The kinds: exactly one must be present.
+    #[serde(default)]
+    pub http: Option<Spanned<HttpAction>>,
+    #[serde(default)]
+    pub exec: Option<Spanned<ExecAction>>,
+    #[serde(default)]
+    pub manual: Option<Spanned<String>>,
+    #[serde(default)]
+    pub sleep: Option<Spanned<HumanDuration>>,
+
+    #[serde(default)]
+    pub expect: Option<Spanned<Expect>>,
+    #[serde(default)]
+    pub capture: IndexMap<String, Spanned<CaptureSpec>>,
+    #[serde(default)]
+    pub retry: Option<Spanned<Retry>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub budget: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub wait: Option<Spanned<Wait>>,
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
+}
+
+/// The names of the step kinds, for messages and the record.
+pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep"];
+
+/// An HTTP request against the target.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAction {
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    pub url: Spanned<String>,
+    #[serde(default)]
+    pub headers: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub query: IndexMap<String, Spanned<Value>>,
+    #[serde(default)]
+    pub json: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    #[serde(default)]
+    pub form: Option<Spanned<IndexMap<String, Value>>>,
+    #[serde(default)]
+    pub auth: Option<Spanned<HttpAuth>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<HumanDuration>>,
+}
+
+/// Credentials for one request; the values are usually `${secret.X}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAuth {
+    #[serde(default)]
+    pub bearer: Option<Spanned<String>>,
+    #[serde(default)]
+    pub basic: Option<BasicAuth>,
+}
+
+/// HTTP basic credentials.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub user: Spanned<String>,
+    #[serde(default)]
+    pub password: Option<Spanned<String>>,
+}
+
+/// A local program: an argv list, or a shell string only when asked for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecAction {
+    #[serde(default)]
+    pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub shell: Option<Spanned<String>>,
+    #[serde(default)]
+    pub env: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub cwd: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<HumanDuration>>,
+}
+
+/// What a step's result must look like. Which fields apply depends on the
+/// kind; validation says which field belongs to which kind.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    // http
+    #[serde(default)]
+    pub status: Option<Spanned<StatusSpec>>,
+    #[serde(default)]
+    pub headers: IndexMap<String, Spanned<Value>>,
+    #[serde(default)]
+    pub json: IndexMap<String, Spanned<Value>>,
+    #[serde(default)]
+    pub body_contains: Option<Spanned<String>>,
+    // exec
+    #[serde(default)]
+    pub exit_code: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub stdout_contains: Option<Spanned<String>>,
+    #[serde(default)]
+    pub stderr_contains: Option<Spanned<String>>,
+    #[serde(default)]
+    pub stdout_matches: Option<Spanned<String>>,
+}
+
+/// One accepted status code or a list of them.
+#[derive(Debug, Clone)]
+pub enum StatusSpec {
+    One(u16),
+    Many(Vec<u16>),
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StatusVisitor;
+        impl<'de> serde::de::Visitor<'de> for StatusVisitor {
+            type Value = StatusSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an HTTP status code (100-599) or a list of them")
+            }
+            fn visit_u64<E: serde::de::Error>(self, code: u64) -> Result<StatusSpec, E> {
+                status_code(code).map(StatusSpec::One)
+            }
+            fn visit_i64<E: serde::de::Error>(self, code: i64) -> Result<StatusSpec, E> {
+                status_code(code.max(0) as u64).map(StatusSpec::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StatusSpec, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(code) = seq.next_element::<u64>()? {
+                    codes.push(status_code(code)?);
+                }
+                Ok(StatusSpec::Many(codes))
+            }
+        }
+        fn status_code<E: serde::de::Error>(code: u64) -> Result<u16, E> {
+            if (100..=599).contains(&code) {
+                Ok(code as u16)
+            } else {
+                Err(E::custom(format!(
+                    "{code} is not an HTTP status code (100-599)"
+                )))
+            }
+        }
+        deserializer.deserialize_any(StatusVisitor)
+    }
+}
+
+impl StatusSpec {
+    /// The accepted codes.
+    pub fn codes(&self) -> Vec<u16> {
+        match self {
+            StatusSpec::One(code) => vec![*code],
+            StatusSpec::Many(codes) => codes.clone(),
+        }
+    }
+}
+
+/// How a captured value is taken from a step's result.
+///
+/// Written as a bare string (`"$.id"`, `status`, `stdout`) or as a map
+/// (`{ header: … }`, `{ path: …, secret: true }`, `{ stdout_regex: … }`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureMap {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub stdout_regex: Option<String>,
+    /// Redact the captured value everywhere, like a declared secret.
+    #[serde(default)]
+    pub secret: bool,
+}
+
+/// A capture as written: the bare-string form or the map form.
+#[derive(Debug, Clone)]
+pub enum CaptureSpec {
+    /// `"$.id"`, `status`, `stdout`, `stderr` or `exit_code`.
+    Shorthand(String),
+    Map(CaptureMap),
+}
+
+impl<'de> Deserialize<'de> for CaptureSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A hand-written visitor instead of `untagged`, so errors inside the
+        // map form keep their own line and column.
+        struct CaptureVisitor;
+        impl<'de> serde::de::Visitor<'de> for CaptureVisitor {
+            type Value = CaptureSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSONPath such as \"$.id\", `status`, `stdout`, or a map like { header: Location }")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<CaptureSpec, E> {
+                Ok(CaptureSpec::Shorthand(text.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<CaptureSpec, A::Error> {
+                CaptureMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(CaptureSpec::Map)
+            }
+        }
+        deserializer.deserialize_any(CaptureVisitor)
+    }
+}
+
+/// Polls after a step until the service answers, e.g. after a deploy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    /// A path under `target.base_url` (or an absolute URL) that must answer 2xx.
+    pub http: Spanned<String>,
+    #[serde(rename = "for")]
+    pub within: Spanned<HumanDuration>,
+    #[serde(default)]
+    pub every: Option<Spanned<HumanDuration>>,
+}
+
+/// Repeat a step until its expectations pass.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    #[serde(default)]
+    pub every: Option<HumanDuration>,
+    #[serde(rename = "for", default)]
+    pub within: Option<HumanDuration>,
+    #[serde(default)]
+    pub attempts: Option<u32>,
+}

@@ -1,0 +1,240 @@
+//! `firedrill plan`: the steps as they would run, with everything known
+//! before the run resolved (env, vars, target) and the rest — captures,
+//! the run id — left as `${name}`. Secrets show as `***`. Nothing runs.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::drill::LoadedDrill;
+use crate::drill::model::{CaptureSpec, Spanned, Step};
+use crate::drill::template::{Lookup, LookupError, Reference, Renderer, to_text};
+use crate::redact::MASK;
+use crate::steps::{Action, ResolvedTarget};
+
+struct PlanLookup {
+    values: HashMap<String, Value>,
+    base_url: Option<String>,
+}
+
+impl Lookup for PlanLookup {
+    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
+        let symbolic = || Ok(Some(Value::String(format!("${{{}}}", reference.display()))));
+        match reference {
+            Reference::Env(name) => Ok(std::env::var(name).ok().map(Value::String)),
+            Reference::Secret(_) => Ok(Some(Value::String(MASK.into()))),
+            Reference::Target(_) => match &self.base_url {
+                Some(url) => Ok(Some(Value::String(url.clone()))),
+                None => symbolic(),
+            },
+            Reference::Name { root, path } if path.is_empty() => match self.values.get(root) {
+                Some(value) => Ok(Some(value.clone())),
+                None => symbolic(),
+            },
+            _ => symbolic(),
+        }
+    }
+}
+
+/// The plan of a checked drill, as text.
+pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
+    let d = &drill.drill;
+    let mut lookup = PlanLookup {
+        values: HashMap::new(),
+        base_url: None,
+    };
+    for (name, value) in &d.vars {
+        let resolved = match vars.iter().find(|(k, _)| k == name) {
+            Some((_, text)) => Value::String(text.clone()),
+            None => Renderer::new(&lookup).value(value),
+        };
+        lookup.values.insert(name.clone(), resolved);
+    }
+    for (name, value) in vars {
+        lookup
+            .values
+            .entry(name.clone())
+            .or_insert_with(|| Value::String(value.clone()));
+    }
+    let mut target = ResolvedTarget::default();
+    if let Some(url) = &d.target.base_url {
+        target.base_url = Some(Renderer::new(&lookup).string(url));
+    }
+    for (name, value) in &d.target.headers {
+        target
+            .headers
+            .push((name.clone(), Renderer::new(&lookup).string(value)));
+    }
+    lookup.base_url = target.base_url.clone();
+
+    let mut out = String::new();
+    let _ = writeln!(out, "drill: {}", d.drill.value);
+    if let Some(description) = &d.description {
+        let _ = writeln!(out, "  {}", description.trim());
+    }
+    if let Some(url) = &target.base_url {
+        let _ = writeln!(out, "target: {url}");
+    }
+    if let Some(budget) = &d.budget {
+        let _ = writeln!(
+            out,
+            "budget: {}",
+            humantime::format_duration(budget.value.0)
+        );
+    }
+    for (name, value) in &lookup.values {
+        let _ = writeln!(out, "var {name} = {}", to_text(value));
+    }
+    let _ = writeln!(out, "\nsteps:");
+    for (i, (step, name)) in d.steps.value.iter().zip(&drill.step_names).enumerate() {
+        describe_step(
+            &mut out,
+            i + 1,
+            name,
+            step,
+            &lookup,
+            &target,
+            d.owner.as_deref(),
+        );
+    }
+    if !d.cleanup.is_empty() {
+        let _ = writeln!(out, "\ncleanup (always runs):");
+        for (i, (step, name)) in d.cleanup.iter().zip(&drill.cleanup_names).enumerate() {
+            describe_step(
+                &mut out,
+                i + 1,
+                name,
+                step,
+                &lookup,
+                &target,
+                d.owner.as_deref(),
+            );
+        }
+    }
+    crate::redact::redact(&out).into_owned()
+}
+
+fn describe_step(
+    out: &mut String,
+    number: usize,
+    name: &str,
+    spanned: &Spanned<Step>,
+    lookup: &PlanLookup,
+    target: &ResolvedTarget,
+    drill_owner: Option<&str>,
+) {
+    let step = &spanned.value;
+    let mut renderer = Renderer::new(lookup);
+    let action = Action::resolve(step, &mut renderer, target);
+    let kind = action.as_ref().map_or("?", Action::kind);
+    let _ = writeln!(out, "  {number}. {name} [{kind}]");
+    match &action {
+        Ok(action) => {
+            let _ = writeln!(out, "     {}", action.describe());
+            if let Action::Http(request) = action {
+                if let crate::steps::http::Body::Json(body) = &request.body {
+                    let _ = writeln!(out, "     json: {body}");
+                }
+            }
+        }
+        Err(err) => {
+            let _ = writeln!(out, "     (cannot resolve yet: {err})");
+        }
+    }
+    if let Some(when) = &step.when {
+        let _ = writeln!(out, "     when: {}", when.value);
+    }
+    if let Some(expect) = &step.expect {
+        let e = &expect.value;
+        let mut parts = Vec::new();
+        if let Some(status) = &e.status {
+            let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
+            parts.push(format!("status {}", codes.join("|")));
+        }
+        for (path, value) in &e.json {
+            parts.push(format!("{path} = {}", renderer.value(value)));
+        }
+        for (header, value) in &e.headers {
+            parts.push(format!("header {header} = {}", renderer.value(value)));
+        }
+        if let Some(text) = &e.body_contains {
+            parts.push(format!("body contains {:?}", renderer.string(text)));
+        }
+        if let Some(code) = &e.exit_code {
+            parts.push(format!("exit code {}", code.value));
+        }
+        if let Some(text) = &e.stdout_contains {
+            parts.push(format!("stdout contains {:?}", renderer.string(text)));
+        }
+        if let Some(text) = &e.stderr_contains {
+            parts.push(format!("stderr contains {:?}", renderer.string(text)));
+        }
+        if let Some(text) = &e.stdout_matches {
+            parts.push(format!("stdout matches /{}/", text.value));
+        }
+        if !parts.is_empty() {
+            let _ = writeln!(out, "     expect: {}", parts.join("; "));
+        }
+    }
+    if !step.capture.is_empty() {
+        let captures: Vec<String> = step
+            .capture
+            .iter()
+            .map(|(name, spec)| match &spec.value {
+                CaptureSpec::Shorthand(source) => format!("{name} ← {source}"),
+                CaptureSpec::Map(map) => {
+                    let source = map
+                        .path
+                        .clone()
+                        .or(map.header.as_ref().map(|h| format!("header {h}")))
+                        .or(map.stdout_regex.as_ref().map(|r| format!("stdout /{r}/")))
+                        .unwrap_or_default();
+                    let secret = if map.secret { " (secret)" } else { "" };
+                    format!("{name} ← {source}{secret}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "     capture: {}", captures.join(", "));
+    }
+    let mut facts = Vec::new();
+    if let Some(owner) = step.owner.as_deref().or(drill_owner) {
+        facts.push(format!("owner {owner}"));
+    }
+    if let Some(budget) = &step.budget {
+        facts.push(format!(
+            "budget {}",
+            humantime::format_duration(budget.value.0)
+        ));
+    }
+    if let Some(timeout) = &step.timeout {
+        facts.push(format!(
+            "timeout {}",
+            humantime::format_duration(timeout.value.0)
+        ));
+    }
+    if let Some(retry) = &step.retry {
+        let r = &retry.value;
+        let mut text = String::from("retry");
+        if let Some(every) = r.every {
+            text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
+        }
+        if let Some(within) = r.within {
+            text.push_str(&format!(" for {}", humantime::format_duration(within.0)));
+        }
+        if let Some(attempts) = r.attempts {
+            text.push_str(&format!(" up to {attempts} attempts"));
+        }
+        facts.push(text);
+    }
+    if let Some(wait) = &step.wait {
+        facts.push(format!(
+            "then wait for {} (up to {})",
+            wait.value.http.value,
+            humantime::format_duration(wait.value.within.value.0)
+        ));
+    }
+    if !facts.is_empty() {
+        let _ = writeln!(out, "     {}", facts.join(" · "));
+    }
+}

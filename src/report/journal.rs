@@ -1,0 +1,210 @@
+//! The on-disk journal and the final record. One JSON line per finished
+//! step as the run goes, so a crash loses no finished step; the record is
+//! written atomically at the end, then the journal is removed.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use super::record::RunRecord;
+use crate::redact::redact;
+use crate::run::event::{Event, Observer};
+
+/// Where run records go unless `--report` says otherwise.
+pub const DEFAULT_RUNS_DIR: &str = ".firedrill/runs";
+
+/// Writes the journal and the record of one run.
+pub struct Journal {
+    record_path: PathBuf,
+    journal_path: PathBuf,
+    file: Mutex<Option<BufWriter<File>>>,
+    problem: Mutex<Option<String>>,
+}
+
+/// The first journal line: what run this is.
+#[derive(Serialize)]
+struct Header<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    schema: u32,
+    drill: &'a str,
+    run_id: &'a str,
+    started_at: &'a str,
+}
+
+impl Journal {
+    pub fn new(record_path: PathBuf) -> Self {
+        let journal_path = journal_path_for(&record_path);
+        Journal {
+            record_path,
+            journal_path,
+            file: Mutex::new(None),
+            problem: Mutex::new(None),
+        }
+    }
+
+    pub fn record_path(&self) -> &Path {
+        &self.record_path
+    }
+
+    pub fn journal_path(&self) -> &Path {
+        &self.journal_path
+    }
+
+    /// The first write problem, if any: the run goes on, but the user must
+    /// be told the record is incomplete.
+    pub fn problem(&self) -> Option<String> {
+        self.problem.lock().ok().and_then(|p| p.clone())
+    }
+
+    fn fail(&self, what: &str, err: impl std::fmt::Display) {
+        if let Ok(mut problem) = self.problem.lock() {
+            problem.get_or_insert_with(|| format!("{what}: {err}"));
+        }
+        tracing::error!("{what}: {err}");
+    }
+
+    fn append(&self, line: &impl Serialize) {
+        let Ok(mut guard) = self.file.lock() else {
+            return;
+        };
+        let Some(file) = guard.as_mut() else { return };
+        let text = match serde_json::to_string(line) {
+            Ok(text) => text,
+            Err(err) => return self.fail("cannot encode a journal line", err),
+        };
+        let result = file
+            .write_all(redact(&text).as_bytes())
+            .and_then(|()| file.write_all(b"\n"))
+            .and_then(|()| file.flush());
+        if let Err(err) = result {
+            drop(guard);
+            self.fail(
+                &format!("cannot write the journal {}", self.journal_path.display()),
+                err,
+            );
+        }
+    }
+
+    fn start(&self, header: &Header<'_>) {
+        if let Some(dir) = self
+            .journal_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            if let Err(err) = std::fs::create_dir_all(dir) {
+                return self.fail(&format!("cannot create {}", dir.display()), err);
+            }
+        }
+        match File::create(&self.journal_path) {
+            Ok(file) => {
+                if let Ok(mut guard) = self.file.lock() {
+                    *guard = Some(BufWriter::new(file));
+                }
+                self.append(header);
+            }
+            Err(err) => self.fail(
+                &format!("cannot create the journal {}", self.journal_path.display()),
+                err,
+            ),
+        }
+    }
+
+    fn finish(&self, record: &RunRecord) {
+        if let Ok(mut guard) = self.file.lock() {
+            guard.take();
+        }
+        match write_record(&self.record_path, record) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&self.journal_path);
+            }
+            Err(err) => self.fail(
+                &format!("cannot write the record {}", self.record_path.display()),
+                err,
+            ),
+        }
+    }
+}
+
+impl Observer for Journal {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::RunStarted {
+                drill,
+                run_id,
+                started_at,
+                ..
+            } => self.start(&Header {
+                kind: "run",
+                schema: super::record::SCHEMA,
+                drill,
+                run_id,
+                started_at,
+            }),
+            Event::StepFinished { step } => {
+                #[derive(Serialize)]
+                struct Line<'a> {
+                    #[serde(rename = "type")]
+                    kind: &'static str,
+                    #[serde(flatten)]
+                    step: &'a super::record::StepRecord,
+                }
+                self.append(&Line { kind: "step", step });
+            }
+            Event::RunFinished { record } => self.finish(record),
+            _ => {}
+        }
+    }
+}
+
+/// `run.json` → `run.journal.jsonl`.
+pub fn journal_path_for(record_path: &Path) -> PathBuf {
+    let stem = record_path
+        .file_stem()
+        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
+    record_path.with_file_name(format!("{stem}.journal.jsonl"))
+}
+
+/// The default record path of a run: by drill name and run id, so no run
+/// overwrites another's.
+pub fn default_record_path(runs_dir: &Path, drill: &str, run_id: &str) -> PathBuf {
+    let safe: String = drill
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    runs_dir.join(format!("{safe}-{run_id}.json"))
+}
+
+/// Writes a record atomically: a temporary file beside it, then a rename,
+/// so a reader never sees half a record.
+pub fn write_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(record).map_err(std::io::Error::other)?;
+    write_atomically(path, redact(&text).as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or("record".into(), |n| n.to_string_lossy().into_owned());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = File::create(&temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temp, path)
+}

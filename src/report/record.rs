@@ -1,0 +1,150 @@
+//! The run record: what scripts, CI and later runs read. Its top-level keys
+//! are stable; `schema` changes when a key changes meaning.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the record's shape.
+pub const SCHEMA: u32 = 1;
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    TimedOut,
+    Skipped,
+    Cancelled,
+    /// A planned manual step a person completed.
+    ManualDone,
+    /// An automated step that failed and a person fixed or did by hand.
+    Intervened,
+}
+
+impl Outcome {
+    /// Whether this outcome fails the drill.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::TimedOut)
+    }
+
+    /// The word shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Skipped => "skipped",
+            Outcome::Cancelled => "cancelled",
+            Outcome::ManualDone => "done",
+            Outcome::Intervened => "intervened",
+        }
+    }
+}
+
+/// How the whole run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Passed,
+    Failed,
+    Interrupted,
+}
+
+/// Which list a step came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Steps,
+    Cleanup,
+}
+
+/// What a person did at a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterventionKind {
+    ManualStep,
+    RetriedAfterFix,
+    DoneByHand,
+    Skipped,
+}
+
+/// A person's part in a step: planned (a manual step) or not (a rescue).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intervention {
+    pub kind: InterventionKind,
+    pub operator: String,
+    pub note: Option<String>,
+    pub needed_help: bool,
+    pub helped_by: Option<String>,
+}
+
+/// One step as it ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub name: String,
+    pub kind: String,
+    pub phase: Phase,
+    pub outcome: Outcome,
+    /// RFC 3339; absent for a step that never started.
+    pub started_at: Option<String>,
+    /// Wall time of the step, human time included.
+    pub duration_ms: u64,
+    /// Time spent waiting for a person.
+    pub human_ms: u64,
+    pub attempts: u32,
+    pub budget_ms: Option<u64>,
+    pub over_budget: bool,
+    pub owner: Option<String>,
+    pub intervention: Option<Intervention>,
+    pub error: Option<String>,
+    /// Microsecond wall time, for timing comparisons finer than a millisecond.
+    #[serde(default)]
+    pub duration_us: u64,
+}
+
+impl StepRecord {
+    /// Machine time: the step's wall time less the time a person took.
+    pub fn machine_ms(&self) -> u64 {
+        self.duration_ms.saturating_sub(self.human_ms)
+    }
+}
+
+/// One run of a drill.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema: u32,
+    pub drill: String,
+    pub run_id: String,
+    pub outcome: RunOutcome,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub duration_ms: u64,
+    pub human_ms: u64,
+    pub operator: String,
+    pub docker_version: Option<String>,
+    pub budget_ms: Option<u64>,
+    pub over_budget: bool,
+    pub drill_file: String,
+    pub firedrill_version: String,
+    /// Why the run failed, in words (failed steps, `--strict` reasons).
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    pub steps: Vec<StepRecord>,
+}
+
+impl RunRecord {
+    /// Wall time less human time.
+    pub fn machine_ms(&self) -> u64 {
+        self.duration_ms.saturating_sub(self.human_ms)
+    }
+}
+
+/// Milliseconds in a duration, rounded to the nearest.
+pub fn millis(duration: std::time::Duration) -> u64 {
+    ((duration.as_micros() + 500) / 1000) as u64
+}
+
+/// An RFC 3339 timestamp with milliseconds, in UTC.
+pub fn timestamp(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(at).to_string()
+}

@@ -1,0 +1,295 @@
+//! What a person watching the run sees: a spinner per step on a terminal,
+//! plain lines otherwise, and the closing summary.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use crate::redact::redact;
+use crate::run::event::{Event, Observer};
+
+/// Live progress on stdout.
+pub struct Progress {
+    /// A spinner for the running step, when stdout is a terminal.
+    spinner: Option<Mutex<Option<ProgressBar>>>,
+}
+
+impl Progress {
+    /// `interactive`: draw spinners (stdout is a terminal).
+    pub fn new(interactive: bool) -> Self {
+        Progress {
+            spinner: interactive.then(|| Mutex::new(None)),
+        }
+    }
+
+    fn print(&self, line: &str) {
+        let line = redact(line);
+        if let Some(slot) = &self.spinner {
+            if let Ok(guard) = slot.lock() {
+                if let Some(bar) = guard.as_ref() {
+                    bar.println(line.as_ref());
+                    return;
+                }
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn clear_spinner(&self) {
+        if let Some(slot) = &self.spinner {
+            if let Ok(mut guard) = slot.lock() {
+                if let Some(bar) = guard.take() {
+                    bar.finish_and_clear();
+                }
+            }
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::RunStarted {
+                drill,
+                run_id,
+                steps,
+                cleanup,
+                ..
+            } => {
+                let cleanup = if *cleanup > 0 {
+                    format!(" + {cleanup} cleanup")
+                } else {
+                    String::new()
+                };
+                self.print(&format!(
+                    "▶ {drill} · run {run_id} · {steps} steps{cleanup}"
+                ));
+            }
+            Event::StepStarted { name, kind, .. } => {
+                if let Some(slot) = &self.spinner {
+                    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+                    let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                    bar.set_style(style);
+                    bar.set_message(format!("{name} ({kind})"));
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                    if let Ok(mut guard) = slot.lock() {
+                        if let Some(old) = guard.replace(bar) {
+                            old.finish_and_clear();
+                        }
+                    }
+                }
+            }
+            Event::AttemptFailed {
+                name,
+                attempt,
+                error,
+                retry_in,
+            } => {
+                if let Some(slot) = &self.spinner {
+                    if let Ok(guard) = slot.lock() {
+                        if let Some(bar) = guard.as_ref() {
+                            bar.set_message(
+                                redact(&format!(
+                                    "{name} — attempt {attempt} failed, retrying in {}: {}",
+                                    humantime::format_duration(*retry_in),
+                                    crate::steps::excerpt(error, 80)
+                                ))
+                                .into_owned(),
+                            );
+                        }
+                    }
+                }
+            }
+            Event::WaitingForOperator { .. } => self.clear_spinner(),
+            Event::OperatorAnswered { .. } => {}
+            Event::CleanupStarted { interrupted } => {
+                self.clear_spinner();
+                let why = if *interrupted {
+                    " (after an interrupt)"
+                } else {
+                    ""
+                };
+                self.print(&format!("▶ cleanup{why}"));
+            }
+            Event::StepFinished { step } => {
+                self.clear_spinner();
+                self.print(&step_line(step));
+            }
+            Event::RunFinished { .. } => self.clear_spinner(),
+        }
+    }
+}
+
+/// The symbol shown for an outcome.
+pub fn symbol(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => "✓",
+        Outcome::Failed => "✗",
+        Outcome::TimedOut => "⏱",
+        Outcome::Skipped => "–",
+        Outcome::Cancelled => "⊘",
+        Outcome::ManualDone => "✓",
+        Outcome::Intervened => "!",
+    }
+}
+
+fn step_line(step: &StepRecord) -> String {
+    let mut line = format!(
+        "  {} {:<10} {:<32} {:>8}",
+        symbol(step.outcome),
+        step.outcome.label(),
+        step.name,
+        duration_ms(step.duration_ms)
+    );
+    if step.attempts > 1 {
+        line.push_str(&format!("  ({} attempts)", step.attempts));
+    }
+    if step.over_budget {
+        line.push_str(&format!(
+            "  over budget {}",
+            duration_ms(step.budget_ms.unwrap_or(0))
+        ));
+    }
+    if let Some(error) = &step.error {
+        line.push_str(&format!("\n      {error}"));
+    }
+    line
+}
+
+/// A duration for people: `41ms`, `1.25s`, `2s`, `2m 5s`, `1h`.
+pub fn duration_ms(ms: u64) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    if ms < 60_000 {
+        return if ms % 1000 == 0 {
+            format!("{}s", ms / 1000)
+        } else {
+            format!("{:.2}s", ms as f64 / 1000.0)
+        };
+    }
+    let secs = ms / 1000;
+    let parts = [
+        (secs / 3600, "h"),
+        ((secs % 3600) / 60, "m"),
+        (secs % 60, "s"),
+    ];
+    parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The closing table: step, outcome, duration, budget, flags; then totals,
+/// the reasons for a failure and where the record is.
+pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
+    let mut rows = vec![[
+        "STEP".to_string(),
+        "OUTCOME".to_string(),
+        "DURATION".to_string(),
+        "BUDGET".to_string(),
+        "FLAGS".to_string(),
+    ]];
+    for step in &record.steps {
+        let name = match step.phase {
+            Phase::Steps => step.name.clone(),
+            Phase::Cleanup => format!("{} (cleanup)", step.name),
+        };
+        let mut flags = Vec::new();
+        if step.over_budget {
+            flags.push("over budget".to_string());
+        }
+        if step.attempts > 1 {
+            flags.push(format!("{} attempts", step.attempts));
+        }
+        if step.human_ms > 0 {
+            flags.push(format!("human {}", duration_ms(step.human_ms)));
+        }
+        if let Some(i) = &step.intervention {
+            if i.needed_help {
+                flags.push(match &i.helped_by {
+                    Some(by) => format!("helped by {by}"),
+                    None => "needed help".to_string(),
+                });
+            }
+        }
+        rows.push([
+            name,
+            step.outcome.label().to_string(),
+            if step.started_at.is_some() {
+                duration_ms(step.duration_ms)
+            } else {
+                "-".to_string()
+            },
+            step.budget_ms.map(duration_ms).unwrap_or_default(),
+            flags.join(", "),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::from("\n");
+    for row in &rows {
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    let verdict = match record.outcome {
+        RunOutcome::Passed => "PASSED",
+        RunOutcome::Failed => "FAILED",
+        RunOutcome::Interrupted => "INTERRUPTED",
+    };
+    let budget = match record.budget_ms {
+        Some(b) if record.over_budget => format!(" (over its budget of {})", duration_ms(b)),
+        Some(b) => format!(" (budget {})", duration_ms(b)),
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        "\n{verdict} · machine {} · human {} · total {}{budget}\n",
+        duration_ms(record.machine_ms()),
+        duration_ms(record.human_ms),
+        duration_ms(record.duration_ms),
+    ));
+    for reason in &record.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    if let Some(path) = record_path {
+        out.push_str(&format!("record: {}\n", path.display()));
+    }
+    redact(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_ms;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_ms(41), "41ms");
+        assert_eq!(duration_ms(1250), "1.25s");
+        assert_eq!(duration_ms(2000), "2s");
+        assert_eq!(duration_ms(60_000), "1m");
+        assert_eq!(duration_ms(125_000), "2m 5s");
+        assert_eq!(duration_ms(3_600_000), "1h");
+    }
+}

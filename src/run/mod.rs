@@ -1,0 +1,738 @@
+//! The executor: runs a checked drill step by step — timeouts, retries,
+//! `when`, cancellation and cleanup — and reports through [`event`]s. It
+//! knows nothing about terminals or files.
+
+pub mod event;
+pub mod scope;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::drill::LoadedDrill;
+use crate::drill::diagnostic::{Diagnostic, Diagnostics};
+use crate::drill::model::{Location, Spanned, Step};
+use crate::drill::template::{Renderer, TemplateError, to_text};
+use crate::operator::Operator;
+use crate::report::record::{
+    Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord, millis, timestamp,
+};
+use crate::steps::{Action, ResolvedTarget, StepContext, Verdict};
+use event::{Event, Observers};
+use scope::{NEVER_CAPTURED, RunFacts, Scope};
+
+/// A step without its own timeout, in a drill without `defaults.timeout`,
+/// is cut after this: nothing may hang.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a manual step may wait for a person unless it says otherwise.
+pub const DEFAULT_MANUAL_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// Responses and program output larger than this are cut.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// How a run is to be done.
+pub struct RunOptions {
+    pub run_id: String,
+    /// `--var NAME=VALUE`, overriding or adding to `vars:`.
+    pub vars: Vec<(String, String)>,
+    pub operator: Arc<dyn Operator>,
+    pub operator_name: String,
+    /// `--strict`: interventions, help and budget overruns fail the run.
+    pub strict: bool,
+    pub max_body_bytes: usize,
+}
+
+/// Stops a run from outside (Ctrl-C). The first cancel stops the steps and
+/// moves on to cleanup; cancelling `cleanup` too skips what is left of it.
+#[derive(Clone, Default)]
+pub struct Cancellation {
+    pub steps: CancellationToken,
+    pub cleanup: CancellationToken,
+}
+
+/// A drill with its secrets read, vars resolved and target known: ready to
+/// run, or to show in `plan`.
+pub struct Prepared {
+    pub scope: Scope,
+    pub target: ResolvedTarget,
+}
+
+/// Reads secrets, resolves vars and the target. Problems are located in the
+/// drill file, like `check`'s.
+pub fn prepare(
+    drill: &LoadedDrill,
+    options: &RunOptions,
+    started_at: &str,
+) -> Result<Prepared, Diagnostics> {
+    let d = &drill.drill;
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut scope = Scope::new(RunFacts {
+        id: options.run_id.clone(),
+        drill: d.drill.value.clone(),
+        started_at: started_at.to_string(),
+        base_url: None,
+    });
+    for (name, source) in &d.secrets {
+        match read_secret(&source.value) {
+            Ok(value) if value.chars().count() < crate::redact::MIN_SECRET_LEN => problems.push(
+                Diagnostic::new(
+                    source.referenced,
+                    format!(
+                        "secret `{name}` is shorter than {} characters: firedrill cannot keep it out of output safely",
+                        crate::redact::MIN_SECRET_LEN
+                    ),
+                ),
+            ),
+            Ok(value) => {
+                crate::redact::register(&value);
+                scope.set_secret(name, value);
+            }
+            Err(why) => problems.push(Diagnostic::new(source.referenced, format!("secret `{name}`: {why}"))),
+        }
+    }
+    let overrides: std::collections::HashMap<&str, &str> = options
+        .vars
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for (name, value) in &d.vars {
+        let resolved = match overrides.get(name.as_str()) {
+            Some(text) => Value::String(text.to_string()),
+            None => {
+                let mut renderer = Renderer::new(&scope);
+                let resolved = renderer.value(value);
+                problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
+                resolved
+            }
+        };
+        scope.set(name, resolved);
+    }
+    for (name, value) in &options.vars {
+        if !d.vars.contains_key(name) {
+            scope.set(name, Value::String(value.clone()));
+        }
+    }
+    let mut target = ResolvedTarget::default();
+    {
+        let mut renderer = Renderer::new(&scope);
+        if let Some(base_url) = &d.target.base_url {
+            let url = renderer.string(base_url);
+            if let Err(err) = reqwest::Url::parse(&url) {
+                problems.push(Diagnostic::new(
+                    base_url.referenced,
+                    format!("target.base_url `{url}` is not a valid URL: {err}"),
+                ));
+            }
+            target.base_url = Some(url);
+        }
+        for (name, value) in &d.target.headers {
+            target.headers.push((name.clone(), renderer.string(value)));
+        }
+        problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
+    }
+    scope.facts.base_url = target.base_url.clone();
+    if problems.is_empty() {
+        Ok(Prepared { scope, target })
+    } else {
+        Err(Diagnostics::new(
+            &drill.path,
+            drill.source.clone(),
+            problems,
+        ))
+    }
+}
+
+fn read_secret(source: &crate::drill::model::SecretSource) -> Result<String, String> {
+    if let Some(var) = &source.env {
+        return match std::env::var(var) {
+            Ok(value) if !value.is_empty() => Ok(value),
+            _ => Err(format!("the environment variable `{var}` is not set")),
+        };
+    }
+    if let Some(path) = &source.file {
+        return std::fs::read_to_string(path)
+            .map(|text| text.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|err| format!("cannot read `{path}`: {err}"));
+    }
+    Err("no source".into())
+}
+
+/// The HTTP client every step shares: one connection pool, keep-alive.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Runs a prepared drill to the end, cleanup included, and returns its
+/// record. Never fails: every problem becomes part of the record.
+pub async fn execute(
+    drill: &LoadedDrill,
+    prepared: Prepared,
+    options: &RunOptions,
+    observers: &Observers,
+    cancel: &Cancellation,
+) -> RunRecord {
+    let Prepared { mut scope, target } = prepared;
+    let started_at = scope.facts.started_at.clone();
+    let clock = Instant::now();
+    let d = &drill.drill;
+    observers.emit(Event::RunStarted {
+        drill: &d.drill.value,
+        run_id: &options.run_id,
+        started_at: &started_at,
+        steps: d.steps.value.len(),
+        cleanup: d.cleanup.len(),
+    });
+    let executor = Executor {
+        drill,
+        options,
+        observers,
+        target,
+        http: http_client(),
+    };
+    let mut steps = Vec::new();
+    let mut failed = false;
+    for (index, step) in d.steps.value.iter().enumerate() {
+        let name = &drill.step_names[index];
+        let record = if cancel.steps.is_cancelled() {
+            executor.not_run(
+                step,
+                name,
+                Phase::Steps,
+                Outcome::Cancelled,
+                "not run: the run was interrupted",
+            )
+        } else if failed {
+            executor.not_run(
+                step,
+                name,
+                Phase::Steps,
+                Outcome::Skipped,
+                "not run: an earlier step failed",
+            )
+        } else {
+            executor
+                .run_step(step, name, Phase::Steps, index, &mut scope, &cancel.steps)
+                .await
+        };
+        failed |= record.outcome.is_failure();
+        observers.emit(Event::StepFinished { step: &record });
+        steps.push(record);
+    }
+    let interrupted = cancel.steps.is_cancelled();
+    if !d.cleanup.is_empty() {
+        observers.emit(Event::CleanupStarted { interrupted });
+    }
+    for (index, step) in d.cleanup.iter().enumerate() {
+        let name = &drill.cleanup_names[index];
+        let record = if cancel.cleanup.is_cancelled() {
+            executor.not_run(
+                step,
+                name,
+                Phase::Cleanup,
+                Outcome::Cancelled,
+                "not run: cleanup was interrupted",
+            )
+        } else {
+            executor
+                .run_step(
+                    step,
+                    name,
+                    Phase::Cleanup,
+                    index,
+                    &mut scope,
+                    &cancel.cleanup,
+                )
+                .await
+        };
+        observers.emit(Event::StepFinished { step: &record });
+        steps.push(record);
+    }
+    let duration = clock.elapsed();
+    let budget = d.budget.as_ref().map(|b| b.value.0);
+    let human_ms = steps.iter().map(|s| s.human_ms).sum();
+    let mut record = RunRecord {
+        schema: SCHEMA,
+        drill: d.drill.value.clone(),
+        run_id: options.run_id.clone(),
+        outcome: RunOutcome::Passed,
+        started_at,
+        finished_at: Some(timestamp(SystemTime::now())),
+        duration_ms: millis(duration),
+        human_ms,
+        operator: options.operator_name.clone(),
+        docker_version: None,
+        budget_ms: budget.map(millis),
+        over_budget: budget.is_some_and(|b| duration > b),
+        drill_file: drill.path.display().to_string(),
+        firedrill_version: env!("CARGO_PKG_VERSION").to_string(),
+        reasons: Vec::new(),
+        steps,
+    };
+    record.reasons = failure_reasons(&record, options.strict);
+    record.outcome = if interrupted {
+        RunOutcome::Interrupted
+    } else if record.reasons.is_empty() {
+        RunOutcome::Passed
+    } else {
+        RunOutcome::Failed
+    };
+    observers.emit(Event::RunFinished { record: &record });
+    record
+}
+
+/// Why a run fails, in words; empty when it passes. `strict` adds the
+/// new-engineer test: no interventions, no help, no overruns.
+pub fn failure_reasons(record: &RunRecord, strict: bool) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for step in &record.steps {
+        let phase = match step.phase {
+            Phase::Steps => "step",
+            Phase::Cleanup => "cleanup step",
+        };
+        if step.outcome.is_failure() {
+            reasons.push(format!(
+                "{phase} `{}` {}: {}",
+                step.name,
+                step.outcome.label(),
+                step.error.as_deref().unwrap_or("no detail")
+            ));
+        }
+        if !strict {
+            continue;
+        }
+        if step.outcome == Outcome::Intervened {
+            reasons.push(format!(
+                "--strict: {phase} `{}` needed an intervention",
+                step.name
+            ));
+        }
+        if let Some(i) = &step.intervention {
+            if i.needed_help {
+                let by = i
+                    .helped_by
+                    .as_deref()
+                    .map(|h| format!(" from {h}"))
+                    .unwrap_or_default();
+                reasons.push(format!("--strict: {phase} `{}` needed help{by}", step.name));
+            }
+        }
+        if step.outcome == Outcome::Skipped && step.kind == "manual" {
+            reasons.push(format!(
+                "--strict: manual step `{}` was not done",
+                step.name
+            ));
+        }
+        if step.over_budget {
+            reasons.push(format!(
+                "--strict: {phase} `{}` went over its budget ({} > {})",
+                step.name,
+                show_ms(step.duration_ms),
+                show_ms(step.budget_ms.unwrap_or(0))
+            ));
+        }
+    }
+    if strict && record.over_budget {
+        reasons.push(format!(
+            "--strict: the drill went over its budget ({} > {})",
+            show_ms(record.duration_ms),
+            show_ms(record.budget_ms.unwrap_or(0))
+        ));
+    }
+    reasons
+}
+
+fn show_ms(ms: u64) -> String {
+    humantime::format_duration(Duration::from_millis(ms)).to_string()
+}
+
+struct Executor<'a> {
+    drill: &'a LoadedDrill,
+    options: &'a RunOptions,
+    observers: &'a Observers,
+    target: ResolvedTarget,
+    http: reqwest::Client,
+}
+
+impl Executor<'_> {
+    fn kind_of(step: &Step) -> &'static str {
+        crate::drill::validate::step_kinds(step)
+            .first()
+            .map_or("unknown", |(kind, _)| kind)
+    }
+
+    fn owner<'s>(&'s self, step: &'s Step) -> Option<&'s str> {
+        step.owner.as_deref().or(self.drill.drill.owner.as_deref())
+    }
+
+    fn not_run(
+        &self,
+        step: &Spanned<Step>,
+        name: &str,
+        phase: Phase,
+        outcome: Outcome,
+        why: &str,
+    ) -> StepRecord {
+        let step = &step.value;
+        StepRecord {
+            name: name.to_string(),
+            kind: Self::kind_of(step).to_string(),
+            phase,
+            outcome,
+            started_at: None,
+            duration_ms: 0,
+            human_ms: 0,
+            attempts: 0,
+            budget_ms: step.budget.as_ref().map(|b| millis(b.value.0)),
+            over_budget: false,
+            owner: self.owner(step).map(str::to_string),
+            intervention: None,
+            error: Some(why.to_string()),
+            duration_us: 0,
+        }
+    }
+
+    /// Where a template error sits, as `file:line:col`.
+    fn locate(&self, at: Location, near: Option<String>) -> String {
+        let diagnostics = Diagnostics::new(&self.drill.path, self.drill.source.clone(), Vec::new());
+        diagnostics.locate(&Diagnostic {
+            at: Some(at),
+            near,
+            message: String::new(),
+            help: None,
+            near_is_key: false,
+        })
+    }
+
+    fn template_failure(&self, errors: Vec<TemplateError>) -> String {
+        errors
+            .into_iter()
+            .map(|e| format!("{}: {}", self.locate(e.at, e.near), e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn run_step(
+        &self,
+        spanned: &Spanned<Step>,
+        name: &str,
+        phase: Phase,
+        index: usize,
+        scope: &mut Scope,
+        cancel: &CancellationToken,
+    ) -> StepRecord {
+        let step = &spanned.value;
+        let kind = Self::kind_of(step);
+        self.observers.emit(Event::StepStarted {
+            phase,
+            index,
+            name,
+            kind,
+        });
+        let started_at = timestamp(SystemTime::now());
+        let clock = Instant::now();
+        let budget = step.budget.as_ref().map(|b| b.value.0);
+        let mut record = StepRecord {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            phase,
+            outcome: Outcome::Passed,
+            started_at: Some(started_at),
+            duration_ms: 0,
+            human_ms: 0,
+            attempts: 0,
+            budget_ms: budget.map(millis),
+            over_budget: false,
+            owner: self.owner(step).map(str::to_string),
+            intervention: None,
+            error: None,
+            duration_us: 0,
+        };
+        let finish = |mut record: StepRecord, outcome: Outcome, error: Option<String>| {
+            let elapsed = clock.elapsed();
+            record.outcome = outcome;
+            record.error = error.map(|e| crate::redact::redact(&e).into_owned());
+            record.duration_ms = millis(elapsed);
+            record.duration_us = elapsed.as_micros() as u64;
+            record.over_budget = budget.is_some_and(|b| elapsed > b);
+            record
+        };
+
+        // `when`, then templates: both may refer to captures that never
+        // happened, which skips a cleanup step rather than failing it.
+        let mut renderer = Renderer::new(scope);
+        let condition = step
+            .when
+            .as_ref()
+            .map(|when| (when, evaluate_when(&mut renderer, when)));
+        let action = Action::resolve(step, &mut renderer, &self.target);
+        let errors = std::mem::take(&mut renderer.errors);
+        if !errors.is_empty() {
+            let missing_capture = errors.iter().all(|e| e.message.contains(NEVER_CAPTURED));
+            let message = self.template_failure(errors);
+            return if phase == Phase::Cleanup && missing_capture {
+                finish(
+                    record,
+                    Outcome::Skipped,
+                    Some(format!("not run: {message}")),
+                )
+            } else {
+                finish(record, Outcome::Failed, Some(message))
+            };
+        }
+        if let Some((when, false)) = condition {
+            return finish(
+                record,
+                Outcome::Skipped,
+                Some(format!("not run: `when: {}` is false", when.value)),
+            );
+        }
+        let action = match action {
+            Ok(action) => action,
+            Err(err) => return finish(record, Outcome::Failed, Some(err)),
+        };
+
+        let defaults = &self.drill.drill.defaults;
+        let timeout = step
+            .timeout
+            .as_ref()
+            .map(|t| t.value.0)
+            .or(action.own_timeout())
+            .or(if action.is_manual() {
+                Some(DEFAULT_MANUAL_TIMEOUT)
+            } else {
+                defaults.timeout.as_ref().map(|t| t.value.0)
+            })
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let retry = if action.is_manual() {
+            None
+        } else {
+            step.retry
+                .as_ref()
+                .or(defaults.retry.as_ref())
+                .map(|r| r.value.clone())
+        };
+        let every = retry
+            .as_ref()
+            .and_then(|r| r.every)
+            .map_or(Duration::from_secs(1), |e| e.0);
+        let max_attempts = match &retry {
+            None => 1,
+            Some(r) => r.attempts.unwrap_or(u32::MAX),
+        };
+        let deadline = retry.as_ref().and_then(|r| r.within).map(|w| clock + w.0);
+        let ctx = StepContext {
+            http: &self.http,
+            operator: &self.options.operator,
+            step_name: name,
+            owner: record.owner.as_deref(),
+            budget,
+            max_body_bytes: self.options.max_body_bytes,
+        };
+
+        let mut human = Duration::ZERO;
+        let mut attempts = 0u32;
+        let (outcome, error, captures, intervention) = loop {
+            attempts += 1;
+            let attempt_timeout = match deadline {
+                Some(deadline) => timeout.min(
+                    deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(1)),
+                ),
+                None => timeout,
+            };
+            if action.is_manual() {
+                self.observers.emit(Event::WaitingForOperator { name });
+            }
+            let result = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => None,
+                result = tokio::time::timeout(attempt_timeout, action.attempt(&ctx)) => Some(result),
+            };
+            if action.is_manual() {
+                self.observers.emit(Event::OperatorAnswered { name });
+            }
+            let (failure, timed_out) = match result {
+                None => {
+                    break (
+                        Outcome::Cancelled,
+                        Some("cancelled: the run was interrupted".to_string()),
+                        Vec::new(),
+                        None,
+                    );
+                }
+                Some(Err(_)) => (
+                    format!(
+                        "timed out after {}",
+                        humantime::format_duration(attempt_timeout)
+                    ),
+                    true,
+                ),
+                Some(Ok(attempt)) => {
+                    human += attempt.human;
+                    match attempt.verdict {
+                        Verdict::Passed => {
+                            break (
+                                Outcome::Passed,
+                                None,
+                                attempt.captures,
+                                attempt.intervention,
+                            );
+                        }
+                        Verdict::ManualDone => {
+                            break (Outcome::ManualDone, None, Vec::new(), attempt.intervention);
+                        }
+                        Verdict::Skipped(why) => {
+                            break (
+                                Outcome::Skipped,
+                                Some(why),
+                                Vec::new(),
+                                attempt.intervention,
+                            );
+                        }
+                        Verdict::Failed(why) if action.is_manual() => {
+                            break (Outcome::Failed, Some(why), Vec::new(), attempt.intervention);
+                        }
+                        Verdict::Failed(why) => (why, false),
+                    }
+                }
+            };
+            let next_try = Instant::now() + every;
+            let can_retry =
+                attempts < max_attempts && deadline.is_none_or(|d| next_try < d) && retry.is_some();
+            if !can_retry {
+                let outcome = if timed_out {
+                    Outcome::TimedOut
+                } else {
+                    Outcome::Failed
+                };
+                let failure = if attempts > 1 {
+                    format!(
+                        "{failure} (after {attempts} attempts in {})",
+                        humantime::format_duration(round_ms(clock.elapsed()))
+                    )
+                } else {
+                    failure
+                };
+                break (outcome, Some(failure), Vec::new(), None);
+            }
+            let shown = crate::redact::redact(&failure);
+            self.observers.emit(Event::AttemptFailed {
+                name,
+                attempt: attempts,
+                error: &shown,
+                retry_in: every,
+            });
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break (Outcome::Cancelled, Some(format!("cancelled while retrying; last error: {failure}")), Vec::new(), None),
+                _ = tokio::time::sleep(every) => {}
+            }
+        };
+        record.attempts = attempts;
+        record.human_ms = millis(human);
+        record.intervention = intervention;
+
+        if outcome == Outcome::Passed {
+            if let Some(wait) = &step.wait {
+                let mut renderer = Renderer::new(scope);
+                let path = renderer.string(&wait.value.http);
+                let url = crate::steps::http::join_url(self.target.base_url.as_deref(), &path);
+                let within = wait.value.within.value.0;
+                let every = wait
+                    .value
+                    .every
+                    .as_ref()
+                    .map_or(Duration::from_millis(250), |e| e.value.0);
+                let waited = match url {
+                    Ok(url) => wait_until_up(&self.http, &url, within, every, cancel).await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = waited {
+                    let outcome = if cancel.is_cancelled() {
+                        Outcome::Cancelled
+                    } else {
+                        Outcome::Failed
+                    };
+                    return finish(record, outcome, Some(err));
+                }
+            }
+        }
+        for captured in captures {
+            scope.set(&captured.name, captured.value);
+        }
+        finish(record, outcome, error)
+    }
+}
+
+fn round_ms(duration: Duration) -> Duration {
+    Duration::from_millis(millis(duration))
+}
+
+/// `when: "${x}"` is true unless empty, `false`, `0`, `no` or null;
+/// `when: "${a} == b"` and `!=` compare text.
+fn evaluate_when(renderer: &mut Renderer<'_>, when: &Spanned<String>) -> bool {
+    let text = &when.value;
+    for (operator, equal) in [(" == ", true), (" != ", false)] {
+        if let Some((left, right)) = text.split_once(operator) {
+            let left = renderer.text_at(left.trim(), &when.referenced);
+            let right = renderer.text_at(right.trim(), &when.referenced);
+            return (left == right) == equal;
+        }
+    }
+    let value = renderer.string(when);
+    truthy(&Value::String(value))
+}
+
+fn truthy(value: &Value) -> bool {
+    let text = to_text(value);
+    !matches!(
+        text.trim().to_ascii_lowercase().as_str(),
+        "" | "false" | "0" | "no" | "null"
+    )
+}
+
+/// Polls `url` until it answers 2xx, for `wait:` after a deploy.
+async fn wait_until_up(
+    http: &reqwest::Client,
+    url: &str,
+    within: Duration,
+    every: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    let mut last = String::from("no answer yet");
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(format!(
+                "wait: {url} did not answer 2xx within {}; last: {last}",
+                humantime::format_duration(within)
+            ));
+        }
+        let request = http
+            .get(url)
+            .timeout(remaining.min(Duration::from_secs(5)))
+            .send();
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return Err("cancelled while waiting for the service".into()),
+            result = request => result,
+        };
+        match result {
+            Ok(response) if response.status().is_success() => return Ok(()),
+            Ok(response) => last = format!("status {}", response.status().as_u16()),
+            Err(err) => last = crate::steps::http::describe_send_error(url, &err),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Err("cancelled while waiting for the service".into()),
+            _ = tokio::time::sleep(every.min(deadline.saturating_duration_since(Instant::now()))) => {}
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The values `${…}` resolves to while a drill runs.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::drill::template::{Lookup, LookupError, Reference};
+
+/// Run-wide facts, fixed when the run starts.
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    pub id: String,
+    pub drill: String,
+    pub started_at: String,
+    pub base_url: Option<String>,
+}
+
+/// Vars, captures and secrets of one run.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub facts: RunFacts,
+    values: HashMap<String, Value>,
+    secrets: HashMap<String, String>,
+}
+
+impl Scope {
+    pub fn new(facts: RunFacts) -> Self {
+        Scope {
+            facts,
+            values: HashMap::new(),
+            secrets: HashMap::new(),
+        }
+    }
+
+    /// Sets a var or a capture.
+    pub fn set(&mut self, name: &str, value: Value) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values.get(name)
+    }
+
+    /// Every var and capture, for `--resume` and reports of what was known.
+    pub fn values(&self) -> &HashMap<String, Value> {
+        &self.values
+    }
+
+    /// Sets a secret (already registered with the redactor).
+    pub fn set_secret(&mut self, name: &str, value: String) {
+        self.secrets.insert(name.to_string(), value);
+    }
+}
+
+/// Marks a lookup error as "this capture was never made", which skips a
+/// cleanup step instead of failing it.
+pub const NEVER_CAPTURED: &str = "was never captured";
+
+impl Lookup for Scope {
+    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
+        match reference {
+            Reference::Env(name) => Ok(std::env::var(name).ok().map(Value::String)),
+            Reference::Secret(name) => self
+                .secrets
+                .get(name)
+                .map(|v| Some(Value::String(v.clone())))
+                .ok_or_else(|| LookupError::new(format!("secret `{name}` is not declared"))),
+            Reference::Run(field) => match field.as_str() {
+                "id" => Ok(Some(Value::String(self.facts.id.clone()))),
+                "drill" => Ok(Some(Value::String(self.facts.drill.clone()))),
+                "started_at" => Ok(Some(Value::String(self.facts.started_at.clone()))),
+                other => Err(LookupError::new(format!("`run.{other}` does not exist"))),
+            },
+            Reference::Target(field) => match (field.as_str(), &self.facts.base_url) {
+                ("base_url", Some(url)) => Ok(Some(Value::String(url.clone()))),
+                _ => Err(LookupError::new(format!("`target.{field}` is not set"))),
+            },
+            Reference::Name { root, path } => {
+                let Some(mut value) = self.values.get(root) else {
+                    return Err(LookupError::new(format!("`{root}` {NEVER_CAPTURED}")));
+                };
+                for (depth, part) in path.iter().enumerate() {
+                    let next = match value {
+                        Value::Object(map) => map.get(part),
+                        Value::Array(items) => {
+                            part.parse::<usize>().ok().and_then(|i| items.get(i))
+                        }
+                        _ => None,
+                    };
+                    value = next.ok_or_else(|| {
+                        LookupError::new(format!(
+                            "`{root}.{}` does not exist in the value of `{root}`",
+                            path[..=depth].join(".")
+                        ))
+                    })?;
+                }
+                Ok(Some(value.clone()))
+            }
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `exec`: a local program. An argv list runs directly — templated values
+//! never pass through a shell — unless the drill says `shell:` explicitly.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::{Attempt, Captured, StepContext, excerpt, register_secret_capture};
+use crate::drill::model::{CaptureSpec, ExecAction, Step};
+use crate::drill::template::Renderer;
+
+/// What a program's result must look like; shared with Docker `exec`.
+#[derive(Debug, Default)]
+pub struct OutputExpectations {
+    pub exit_code: i64,
+    pub stdout_contains: Option<String>,
+    pub stderr_contains: Option<String>,
+    pub stdout_matches: Option<Regex>,
+}
+
+/// Where a capture reads a program's result.
+#[derive(Debug)]
+pub enum OutputCapture {
+    Stdout,
+    Stderr,
+    ExitCode,
+    /// The first group of the regex (or the whole match) in stdout.
+    StdoutRegex(Regex),
+}
+
+/// A capture of a program's result: name, source, secret.
+pub type OutputCaptures = Vec<(String, OutputCapture, bool)>;
+
+/// The finished program, as expectations and captures see it.
+#[derive(Debug)]
+pub struct ProgramOutput {
+    pub exit_code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl OutputExpectations {
+    /// Resolves an exec-style `expect` and `capture`.
+    pub fn resolve(step: &Step, r: &mut Renderer<'_>) -> Result<(Self, OutputCaptures), String> {
+        let mut expect = OutputExpectations::default();
+        if let Some(e) = &step.expect {
+            let e = &e.value;
+            expect.exit_code = e.exit_code.as_ref().map_or(0, |c| c.value);
+            expect.stdout_contains = e.stdout_contains.as_ref().map(|t| r.string(t));
+            expect.stderr_contains = e.stderr_contains.as_ref().map(|t| r.string(t));
+            if let Some(pattern) = &e.stdout_matches {
+                expect.stdout_matches = Some(compile(&r.string(pattern))?);
+            }
+        }
+        let mut captures = Vec::new();
+        for (name, spec) in &step.capture {
+            let (source, secret) = match &spec.value {
+                CaptureSpec::Shorthand(s) if s == "stdout" => (OutputCapture::Stdout, false),
+                CaptureSpec::Shorthand(s) if s == "stderr" => (OutputCapture::Stderr, false),
+                CaptureSpec::Shorthand(s) if s == "exit_code" => (OutputCapture::ExitCode, false),
+                CaptureSpec::Map(map) if map.stdout_regex.is_some() => (
+                    OutputCapture::StdoutRegex(compile(
+                        map.stdout_regex.as_deref().unwrap_or_default(),
+                    )?),
+                    map.secret,
+                ),
+                _ => return Err(format!("capture `{name}` cannot read a program's result")),
+            };
+            captures.push((name.clone(), source, secret));
+        }
+        Ok((expect, captures))
+    }
+
+    /// Checks a finished program and takes its captures.
+    pub fn judge(
+        &self,
+        output: &ProgramOutput,
+        captures: &[(String, OutputCapture, bool)],
+    ) -> Attempt {
+        let tail = || {
+            format!(
+                "stdout: {}; stderr: {}",
+                excerpt(&output.stdout, 300),
+                excerpt(&output.stderr, 300)
+            )
+        };
+        if output.exit_code != self.exit_code {
+            return Attempt::failed(format!(
+                "exit code: expected {}, got {}; {}",
+                self.exit_code,
+                output.exit_code,
+                tail()
+            ));
+        }
+        if let Some(part) = &self.stdout_contains {
+            if !output.stdout.contains(part.as_str()) {
+                return Attempt::failed(format!(
+                    "stdout: expected it to contain {part:?}; {}",
+                    tail()
+                ));
+            }
+        }
+        if let Some(part) = &self.stderr_contains {
+            if !output.stderr.contains(part.as_str()) {
+                return Attempt::failed(format!(
+                    "stderr: expected it to contain {part:?}; {}",
+                    tail()
+                ));
+            }
+        }
+        if let Some(regex) = &self.stdout_matches {
+            // `$` should match at the end of the last line, as people expect.
+            if !regex.is_match(output.stdout.trim_end_matches(['\n', '\r'])) {
+                return Attempt::failed(format!(
+                    "stdout: expected a match for /{regex}/; {}",
+                    tail()
+                ));
+            }
+        }
+        let mut captured = Vec::new();
+        for (name, source, secret) in captures {
+            let value = match source {
+                OutputCapture::Stdout => Value::String(output.stdout.trim_end().to_string()),
+                OutputCapture::Stderr => Value::String(output.stderr.trim_end().to_string()),
+                OutputCapture::ExitCode => Value::from(output.exit_code),
+                OutputCapture::StdoutRegex(regex) => match regex.captures(&output.stdout) {
+                    Some(found) => {
+                        let m = found.get(1).or_else(|| found.get(0));
+                        Value::String(m.map_or("", |m| m.as_str()).to_string())
+                    }
+                    None => {
+                        return Attempt::failed(format!(
+                            "capture `{name}`: /{regex}/ matched nothing in stdout: {}",
+                            excerpt(&output.stdout, 300)
+                        ));
+                    }
+                },
+            };
+            if *secret {
+                if let Err(err) = register_secret_capture(name, &value) {
+                    return Attempt::failed(err);
+                }
+            }
+            captured.push(Captured {
+                name: name.clone(),
+                value,
+            });
+        }
+        Attempt::passed(captured)
+    }
+}
+
+fn compile(pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|err| format!("invalid regular expression `{pattern}`: {err}"))
+}
+
+/// An exec step ready to run.
+#[derive(Debug)]
+pub struct ExecCommand {
+    pub argv: Vec<String>,
+    /// Whether `argv` is `sh -c <shell>` because the drill asked for a shell.
+    pub shell: bool,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+    pub expect: OutputExpectations,
+    pub captures: OutputCaptures,
+}
+
+impl ExecCommand {
+    pub fn resolve(spec: &ExecAction, step: &Step, r: &mut Renderer<'_>) -> Result<Self, String> {
+        let (argv, shell) = match (&spec.argv, &spec.shell) {
+            (Some(argv), _) => (argv.value.iter().map(|a| r.string(a)).collect(), false),
+            (None, Some(script)) => (vec!["sh".into(), "-c".into(), r.string(script)], true),
+            (None, None) => return Err("an exec step needs `argv` or `shell`".into()),
+        };
+        let env = spec
+            .env
+            .iter()
+            .map(|(name, value)| (name.clone(), r.string(value)))
+            .collect();
+        let cwd = spec.cwd.as_ref().map(|c| PathBuf::from(r.string(c)));
+        let (expect, captures) = OutputExpectations::resolve(step, r)?;
+        Ok(ExecCommand {
+            argv,
+            shell,
+            env,
+            cwd,
+            timeout: spec.timeout.as_ref().map(|t| t.value.0),
+            expect,
+            captures,
+        })
+    }
+
+    /// The command line, for `plan` and logs.
+    pub fn describe(&self) -> String {
+        if self.shell {
+            format!(
+                "sh -c {:?}",
+                self.argv.last().map(String::as_str).unwrap_or_default()
+            )
+        } else {
+            self.argv.join(" ")
+        }
+    }
+
+    /// Runs the program to completion. Dropping the future (timeout,
+    /// Ctrl-C) kills it.
+    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+        let Some((program, args)) = self.argv.split_first() else {
+            return Attempt::failed("nothing to run");
+        };
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(cwd) = &self.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(err) => return Attempt::failed(format!("cannot start `{program}`: {err}")),
+        };
+        let limit = ctx.max_body_bytes;
+        let stdout = read_bounded(child.stdout.take(), limit);
+        let stderr = read_bounded(child.stderr.take(), limit);
+        let (stdout, stderr, status) = tokio::join!(stdout, stderr, child.wait());
+        let status = match status {
+            Ok(status) => status,
+            Err(err) => return Attempt::failed(format!("waiting for `{program}` failed: {err}")),
+        };
+        let (stdout, stderr) = match (stdout, stderr) {
+            (Ok(out), Ok(err)) => (out, err),
+            (Err(e), _) | (_, Err(e)) => return Attempt::failed(e),
+        };
+        let exit_code = exit_code(status);
+        self.expect.judge(
+            &ProgramOutput {
+                exit_code,
+                stdout,
+                stderr,
+            },
+            &self.captures,
+        )
+    }
+}
+
+/// A process's exit code; killed by a signal reads as 128 + the signal,
+/// as shells report it.
+fn exit_code(status: std::process::ExitStatus) -> i64 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .map(i64::from)
+        .or_else(|| status.signal().map(|s| 128 + i64::from(s)))
+        .unwrap_or(-1)
+}
+
+async fn read_bounded<R: AsyncRead + Unpin>(
+    reader: Option<R>,
+    limit: usize,
+) -> Result<String, String> {
+    let Some(reader) = reader else {
+        return Ok(String::new());
+    };
+    let mut buffer = Vec::new();
+    let mut limited = reader.take(limit as u64 + 1);
+    limited
+        .read_to_end(&mut buffer)
+        .await
+        .map_err(|err| format!("reading program output failed: {err}"))?;
+    if buffer.len() > limit {
+        return Err(format!(
+            "program output is larger than {limit} bytes; firedrill stopped reading it"
+        ));
+    }
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
+}

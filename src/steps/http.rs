@@ -1,0 +1,384 @@
+//! `http`: one request against the target, its expectations and captures.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::Value;
+use serde_json_path::JsonPath;
+
+use super::matchers::{check, show};
+use super::{Attempt, Captured, ResolvedTarget, StepContext, excerpt, register_secret_capture};
+use crate::drill::model::{CaptureSpec, HttpAction, Step};
+use crate::drill::template::{Renderer, to_text};
+
+/// A request body.
+#[derive(Debug)]
+pub enum Body {
+    None,
+    Json(Value),
+    Text(String),
+    Form(Vec<(String, String)>),
+}
+
+/// Credentials, resolved.
+#[derive(Debug)]
+pub enum Auth {
+    Bearer(String),
+    Basic {
+        user: String,
+        password: Option<String>,
+    },
+}
+
+/// Where a capture reads from.
+#[derive(Debug)]
+pub enum CaptureSource {
+    Path(JsonPath),
+    Header(String),
+    Status,
+}
+
+/// A capture, resolved.
+#[derive(Debug)]
+pub struct Capture {
+    pub name: String,
+    pub source: CaptureSource,
+    pub secret: bool,
+}
+
+/// The expectations of an HTTP step, resolved.
+#[derive(Debug, Default)]
+pub struct Expectations {
+    /// Accepted codes; `None` accepts anything below 400.
+    pub status: Option<Vec<u16>>,
+    pub headers: Vec<(String, Value)>,
+    pub json: Vec<(String, JsonPath, Value)>,
+    pub body_contains: Option<String>,
+}
+
+/// An HTTP step ready to run.
+#[derive(Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub body: Body,
+    pub auth: Option<Auth>,
+    pub timeout: Option<Duration>,
+    pub expect: Expectations,
+    pub captures: Vec<Capture>,
+}
+
+impl HttpRequest {
+    /// Resolves templates and compiles JSONPaths.
+    pub fn resolve(
+        spec: &HttpAction,
+        step: &Step,
+        r: &mut Renderer<'_>,
+        target: &ResolvedTarget,
+    ) -> Result<Self, String> {
+        let method_text = spec
+            .method
+            .as_ref()
+            .map_or("GET".to_string(), |m| m.value.to_uppercase());
+        let method = Method::from_bytes(method_text.as_bytes())
+            .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
+        let url = join_url(target.base_url.as_deref(), &r.string(&spec.url))?;
+        let mut headers = target.headers.clone();
+        for (name, value) in &spec.headers {
+            let value = r.string(value);
+            headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(name));
+            headers.push((name.clone(), value));
+        }
+        let query = spec
+            .query
+            .iter()
+            .map(|(name, value)| (name.clone(), to_text(&r.value(value))))
+            .collect();
+        let body = if let Some(json) = &spec.json {
+            Body::Json(r.value(json))
+        } else if let Some(text) = &spec.body {
+            Body::Text(r.string(text))
+        } else if let Some(form) = &spec.form {
+            Body::Form(
+                form.value
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_text(&r.value_at(v, &form.referenced))))
+                    .collect(),
+            )
+        } else {
+            Body::None
+        };
+        let auth = match &spec.auth {
+            Some(auth) => match (&auth.value.bearer, &auth.value.basic) {
+                (Some(token), _) => Some(Auth::Bearer(r.string(token))),
+                (None, Some(basic)) => Some(Auth::Basic {
+                    user: r.string(&basic.user),
+                    password: basic.password.as_ref().map(|p| r.string(p)),
+                }),
+                (None, None) => None,
+            },
+            None => None,
+        };
+        if auth.is_some() {
+            // The step's own credentials replace the target's.
+            headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+        }
+        let mut expect = Expectations::default();
+        if let Some(e) = &step.expect {
+            let e = &e.value;
+            expect.status = e.status.as_ref().map(|s| s.value.codes());
+            for (name, value) in &e.headers {
+                expect.headers.push((name.clone(), r.value(value)));
+            }
+            for (path, value) in &e.json {
+                let rendered = r.text_at(path, &value.referenced);
+                let compiled = compile_path(&rendered)?;
+                expect.json.push((rendered, compiled, r.value(value)));
+            }
+            expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
+        }
+        let mut captures = Vec::new();
+        for (name, spec) in &step.capture {
+            let (source, secret) = match &spec.value {
+                CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
+                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
+                CaptureSpec::Map(map) => match (&map.path, &map.header) {
+                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
+                    (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
+                    (None, None) => return Err(format!("capture `{name}` has no source")),
+                },
+            };
+            captures.push(Capture {
+                name: name.clone(),
+                source,
+                secret,
+            });
+        }
+        Ok(HttpRequest {
+            method,
+            url,
+            headers,
+            query,
+            body,
+            auth,
+            timeout: spec.timeout.as_ref().map(|t| t.value.0),
+            expect,
+            captures,
+        })
+    }
+
+    /// `POST http://…/tenants`.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+
+    /// Sends the request, reads the response (bounded), checks it and
+    /// captures from it.
+    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+        let mut builder = ctx.http.request(self.method.clone(), &self.url);
+        for (name, value) in &self.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if !self.query.is_empty() {
+            builder = builder.query(&self.query);
+        }
+        builder = match &self.body {
+            Body::None => builder,
+            Body::Json(value) => builder.json(value),
+            Body::Text(text) => builder.body(text.clone()),
+            Body::Form(fields) => builder.form(fields),
+        };
+        builder = match &self.auth {
+            Some(Auth::Bearer(token)) => builder.bearer_auth(token),
+            Some(Auth::Basic { user, password }) => builder.basic_auth(user, password.as_ref()),
+            None => builder,
+        };
+        let mut response = match builder.send().await {
+            Ok(response) => response,
+            Err(err) => return Attempt::failed(describe_send_error(&self.url, &err)),
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > ctx.max_body_bytes {
+                        return Attempt::failed(format!(
+                            "the response is larger than {} bytes; firedrill stopped reading it",
+                            ctx.max_body_bytes
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    return Attempt::failed(format!(
+                        "reading the response of {} {} failed: {}",
+                        self.method,
+                        self.url,
+                        error_chain(&err)
+                    ));
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        let ok_status = match &self.expect.status {
+            Some(codes) => codes.contains(&status),
+            None => status < 400,
+        };
+        if !ok_status {
+            let wanted = match &self.expect.status {
+                Some(codes) if codes.len() == 1 => codes[0].to_string(),
+                Some(codes) => format!(
+                    "one of {}",
+                    codes
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => "a status below 400".to_string(),
+            };
+            return Attempt::failed(format!(
+                "status: expected {wanted}, got {status}; body: {}",
+                excerpt(&text, 300)
+            ));
+        }
+        for (name, expected) in &self.expect.headers {
+            let actual = headers
+                .get(name.as_str())
+                .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
+            if let Err(err) = check(actual.as_ref(), expected) {
+                return Attempt::failed(format!("header {name}: {err}"));
+            }
+        }
+        if let Some(part) = &self.expect.body_contains {
+            if !text.contains(part.as_str()) {
+                return Attempt::failed(format!(
+                    "body: expected it to contain {:?}, got {}",
+                    part,
+                    excerpt(&text, 300)
+                ));
+            }
+        }
+        let needs_json = !self.expect.json.is_empty()
+            || self
+                .captures
+                .iter()
+                .any(|c| matches!(c.source, CaptureSource::Path(_)));
+        let json: Value = if needs_json {
+            match serde_json::from_slice(&body) {
+                Ok(json) => json,
+                Err(err) => {
+                    return Attempt::failed(format!(
+                        "expected a JSON body, but it does not parse ({err}): {}",
+                        excerpt(&text, 300)
+                    ));
+                }
+            }
+        } else {
+            Value::Null
+        };
+        for (path, compiled, expected) in &self.expect.json {
+            let found = query(compiled, &json);
+            if let Err(err) = check(found.as_ref(), expected) {
+                return Attempt::failed(format!("{path}: {err}"));
+            }
+        }
+        let mut captured = Vec::new();
+        for capture in &self.captures {
+            let value = match &capture.source {
+                CaptureSource::Status => Value::from(status),
+                CaptureSource::Header(name) => match headers.get(name.as_str()) {
+                    Some(v) => Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                    None => {
+                        return Attempt::failed(format!(
+                            "capture `{}`: the response has no `{name}` header",
+                            capture.name
+                        ));
+                    }
+                },
+                CaptureSource::Path(path) => match query(path, &json) {
+                    Some(value) => value,
+                    None => {
+                        return Attempt::failed(format!(
+                            "capture `{}`: `{path}` matched nothing in {}",
+                            capture.name,
+                            show(&json)
+                        ));
+                    }
+                },
+            };
+            if capture.secret {
+                if let Err(err) = register_secret_capture(&capture.name, &value) {
+                    return Attempt::failed(err);
+                }
+            }
+            captured.push(Captured {
+                name: capture.name.clone(),
+                value,
+            });
+        }
+        Attempt::passed(captured)
+    }
+}
+
+/// The nodes a JSONPath selects: nothing, one value, or an array of them.
+fn query(path: &JsonPath, json: &Value) -> Option<Value> {
+    let nodes = path.query(json).all();
+    match nodes.as_slice() {
+        [] => None,
+        [one] => Some((*one).clone()),
+        many => Some(Value::Array(many.iter().map(|v| (*v).clone()).collect())),
+    }
+}
+
+fn compile_path(path: &str) -> Result<JsonPath, String> {
+    JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))
+}
+
+/// A step URL joined to `base_url` unless it is absolute.
+pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Ok(url.to_string());
+    }
+    let Some(base) = base else {
+        return Err(format!(
+            "`{url}` is relative, and the drill has no target.base_url"
+        ));
+    };
+    Ok(format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        url.trim_start_matches('/')
+    ))
+}
+
+/// A send error in one line a person can act on: which address, and what
+/// kind of failure, never a raw hyper error chain.
+pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
+    let what = if err.is_connect() {
+        "cannot connect"
+    } else if err.is_timeout() {
+        "timed out"
+    } else if err.is_builder() {
+        "invalid request"
+    } else {
+        "request failed"
+    };
+    format!("{what} to {url}: {}", error_chain(err))
+}
+
+/// The innermost cause of an error, which is where the useful words are.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut innermost = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        innermost = cause.to_string();
+        source = cause.source();
+    }
+    innermost
+}

@@ -1,0 +1,188 @@
+//! Comparing an actual value with what a drill expects: a literal value or
+//! a matcher such as `{ contains: … }`, `{ matches: regex }`, `{ lt: n }`.
+
+use serde_json::Value;
+
+use crate::drill::validate::MATCHERS;
+
+/// Checks `actual` (`None`: nothing was found) against `expected`. The
+/// error says what was expected and what was there.
+pub fn check(actual: Option<&Value>, expected: &Value) -> Result<(), String> {
+    if let Some((matcher, arg)) = as_matcher(expected) {
+        return check_matcher(actual, matcher, arg);
+    }
+    match actual {
+        Some(actual) if equal(actual, expected) => Ok(()),
+        Some(actual) => Err(format!("expected {}, got {}", show(expected), show(actual))),
+        None => Err(format!("expected {}, found nothing", show(expected))),
+    }
+}
+
+/// A map with exactly one key that names a matcher is a matcher; any other
+/// value is compared literally.
+fn as_matcher(expected: &Value) -> Option<(&str, &Value)> {
+    let Value::Object(map) = expected else {
+        return None;
+    };
+    if map.len() != 1 {
+        return None;
+    }
+    let (key, arg) = map.iter().next()?;
+    MATCHERS
+        .contains(&key.as_str())
+        .then_some((key.as_str(), arg))
+}
+
+fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(), String> {
+    if matcher == "exists" {
+        let want = arg.as_bool().unwrap_or(true);
+        return match (want, actual) {
+            (true, Some(_)) | (false, None) => Ok(()),
+            (true, None) => Err("expected it to exist, found nothing".into()),
+            (false, Some(v)) => Err(format!("expected nothing, got {}", show(v))),
+        };
+    }
+    let Some(actual) = actual else {
+        return Err(format!("expected {matcher} {}, found nothing", show(arg)));
+    };
+    let fail = |what: String| Err(format!("expected {what}, got {}", show(actual)));
+    match matcher {
+        "eq" => {
+            if equal(actual, arg) {
+                Ok(())
+            } else {
+                fail(show(arg))
+            }
+        }
+        "ne" => {
+            if equal(actual, arg) {
+                fail(format!("anything but {}", show(arg)))
+            } else {
+                Ok(())
+            }
+        }
+        "contains" => {
+            let found = match (actual, arg) {
+                (Value::String(text), Value::String(part)) => text.contains(part.as_str()),
+                (Value::Array(items), wanted) => items.iter().any(|item| equal(item, wanted)),
+                (Value::Object(map), Value::String(key)) => map.contains_key(key),
+                _ => false,
+            };
+            if found {
+                Ok(())
+            } else {
+                fail(format!("something containing {}", show(arg)))
+            }
+        }
+        "matches" => {
+            let pattern = arg.as_str().unwrap_or_default();
+            let regex = regex::Regex::new(pattern)
+                .map_err(|err| format!("invalid regular expression `{pattern}`: {err}"))?;
+            let text = match actual {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if regex.is_match(&text) {
+                Ok(())
+            } else {
+                fail(format!("a match for /{pattern}/"))
+            }
+        }
+        "lt" | "le" | "gt" | "ge" => {
+            let (Some(a), Some(b)) = (number(actual), number(arg)) else {
+                return fail(format!("a number {matcher} {}", show(arg)));
+            };
+            let ok = match matcher {
+                "lt" => a < b,
+                "le" => a <= b,
+                "gt" => a > b,
+                _ => a >= b,
+            };
+            let symbol = match matcher {
+                "lt" => "<",
+                "le" => "<=",
+                "gt" => ">",
+                _ => ">=",
+            };
+            if ok {
+                Ok(())
+            } else {
+                fail(format!("a number {symbol} {}", show(arg)))
+            }
+        }
+        "length" => {
+            let length = match actual {
+                Value::String(s) => Some(s.chars().count()),
+                Value::Array(items) => Some(items.len()),
+                Value::Object(map) => Some(map.len()),
+                _ => None,
+            };
+            let want = number(arg).map(|n| n as usize);
+            match (length, want) {
+                (Some(len), Some(want)) if len == want => Ok(()),
+                (Some(len), Some(want)) => Err(format!(
+                    "expected length {want}, got length {len}: {}",
+                    show(actual)
+                )),
+                _ => fail(format!("something of length {}", show(arg))),
+            }
+        }
+        "one_of" => {
+            let options = arg.as_array().cloned().unwrap_or_default();
+            if options.iter().any(|option| equal(actual, option)) {
+                Ok(())
+            } else {
+                fail(format!("one of {}", show(arg)))
+            }
+        }
+        other => Err(format!("unknown matcher `{other}`")),
+    }
+}
+
+/// Equality where `1` and `1.0` are the same number.
+pub fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A value as shown in messages: JSON, cut short.
+pub fn show(value: &Value) -> String {
+    super::excerpt(&value.to_string(), 200)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn literals_and_matchers() {
+        assert!(check(Some(&json!("done")), &json!("done")).is_ok());
+        assert_eq!(
+            check(Some(&json!("running")), &json!("done")).unwrap_err(),
+            r#"expected "done", got "running""#
+        );
+        assert!(check(Some(&json!(2)), &json!(2.0)).is_ok());
+        assert!(check(None, &json!({"exists": false})).is_ok());
+        assert!(check(None, &json!({"exists": true})).is_err());
+        assert!(check(Some(&json!("abc")), &json!({"contains": "b"})).is_ok());
+        assert!(check(Some(&json!([1, 2])), &json!({"contains": 2})).is_ok());
+        assert!(check(Some(&json!("v2.0.1")), &json!({"matches": "^v2\\."})).is_ok());
+        assert!(check(Some(&json!(5)), &json!({"lt": 10})).is_ok());
+        assert!(check(Some(&json!(15)), &json!({"lt": 10})).is_err());
+        assert!(check(Some(&json!([1, 2, 3])), &json!({"length": 3})).is_ok());
+        assert!(check(Some(&json!("b")), &json!({"one_of": ["a", "b"]})).is_ok());
+        // A map that is not a matcher is compared literally.
+        assert!(check(Some(&json!({"a": 1})), &json!({"a": 1})).is_ok());
+    }
+}

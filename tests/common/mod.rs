@@ -1,0 +1,200 @@
+//! Shared test support: the real demo-app on loopback, and the real
+//! firedrill binary pointed at it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The demo-app binary, built by `cargo test --workspace` beside firedrill.
+pub fn demo_app_bin() -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_firedrill")).with_file_name("demo-app");
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds demo-app",
+        path.display()
+    );
+    path
+}
+
+/// A running demo-app with its own data directory, stopped on drop.
+pub struct DemoApp {
+    child: Child,
+    pub url: String,
+    pub token: String,
+    pub data: tempfile::TempDir,
+}
+
+impl DemoApp {
+    pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts demo-app on a free loopback port with extra environment
+    /// (fault knobs).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let token = format!("tok-{}-{}", std::process::id(), rand_suffix());
+        let mut child = Command::new(demo_app_bin())
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(data.path())
+            .env("DEMO_ADMIN_TOKEN", &token)
+            .env("DEMO_BACKUP_DELAY_MS", "200")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start demo-app");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("demo-app printed its address within 20s");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from demo-app: {line:?}"))
+            .to_string();
+        DemoApp {
+            child,
+            url,
+            token,
+            data,
+        }
+    }
+
+    fn client() -> reqwest::blocking::Client {
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client")
+    }
+
+    /// GET with the admin token: (status, JSON body or null).
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        let response = Self::client()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .send()
+            .expect("GET demo-app");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// POST JSON with the admin token.
+    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = Self::client()
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .expect("POST demo-app");
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    /// What demo-app has seen: `{total, by_endpoint, max_in_flight, …}`.
+    pub fn stats(&self) -> Value {
+        self.get("/admin/stats").1
+    }
+
+    /// firedrill, pointed at this demo-app through the drills' env vars.
+    pub fn firedrill(&self, runs: &Path) -> assert_cmd::Command {
+        let mut cmd = firedrill();
+        cmd.env("TARGET_URL", &self.url)
+            .env("DEMO_ADMIN_TOKEN", &self.token)
+            .env("FIREDRILL_RUNS_DIR", runs);
+        cmd
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for DemoApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The firedrill binary with a clean environment for its knobs.
+pub fn firedrill() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("firedrill").expect("firedrill binary");
+    cmd.env_remove("RUST_LOG")
+        .env_remove("TARGET_URL")
+        .env("FIREDRILL_OPERATOR", "tester")
+        .timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// Writes a drill into `dir` and returns its path.
+pub fn write_drill(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write drill");
+    path
+}
+
+/// The path of a drill shipped in `drills/`.
+pub fn shipped_drill(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("drills")
+        .join(name)
+}
+
+/// Reads a run record.
+pub fn read_record(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|err| panic!("cannot read record {}: {err}", path.display()));
+    serde_json::from_str(&text).expect("record is JSON")
+}
+
+/// The one record file in a runs directory.
+pub fn only_record(runs: &Path) -> PathBuf {
+    let records: Vec<PathBuf> = std::fs::read_dir(runs)
+        .expect("runs dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert_eq!(
+        records.len(),
+        1,
+        "expected one record in {}: {records:?}",
+        runs.display()
+    );
+    records.into_iter().next().unwrap_or_default()
+}
+
+/// The step of a record with this name.
+pub fn step<'a>(record: &'a Value, name: &str) -> &'a Value {
+    record["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no step {name:?} in {record:#}"))
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id() as u64);
+    h.finish() % 1_000_000
+}
+
+/// A drill header pointing at demo-app through `TARGET_URL` and the token.
+pub const HEADER: &str = r#"
+target:
+  base_url: ${env.TARGET_URL}
+  headers: { Authorization: "Bearer ${secret.TOKEN}" }
+secrets:
+  TOKEN: { env: DEMO_ADMIN_TOKEN }
+"#;
