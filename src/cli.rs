@@ -122,10 +122,13 @@ pub fn main(cli: Cli) -> i32 {
             }
             Err(code) => code,
         },
-        Command::Run(args) => match load(&args.drill) {
-            Ok(loaded) => run(&loaded, &args),
-            Err(code) => code,
-        },
+        Command::Run(args) => {
+            let http = std::thread::spawn(crate::run::http_client);
+            match load(&args.drill) {
+                Ok(loaded) => run(&loaded, &args, http.join().unwrap_or_default()),
+                Err(code) => code,
+            }
+        }
     }
 }
 
@@ -144,7 +147,7 @@ pub fn new_run_id() -> String {
     )
 }
 
-fn run(loaded: &LoadedDrill, args: &RunArgs) -> i32 {
+fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     let operator_name = args.operator.clone().unwrap_or_else(login_name);
     let interactive = std::io::stdin().is_terminal() && args.manual.is_none();
     let operator: Arc<dyn Operator> = if interactive {
@@ -184,7 +187,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs) -> i32 {
     observers.push(journal.clone());
     observers.push(Arc::new(LogObserver));
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -197,7 +200,8 @@ fn run(loaded: &LoadedDrill, args: &RunArgs) -> i32 {
     let cancel = Cancellation::default();
     let record = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(cancel.clone()));
-        let record = crate::run::execute(loaded, prepared, &options, &observers, &cancel).await;
+        let record =
+            crate::run::execute(loaded, prepared, &options, http, &observers, &cancel).await;
         signals.abort();
         record
     });

@@ -126,17 +126,19 @@ pub struct Step {
     pub name: Option<Spanned<String>>,
 
     // The kinds: exactly one must be present.
+    // Boxed: a drill holds thousands of steps, and moving a fat struct
+    // through the deserializer's layers showed up as memcpy in profiles.
     #[serde(default)]
-    pub http: Option<Spanned<HttpAction>>,
+    pub http: Option<Spanned<Box<HttpAction>>>,
     #[serde(default)]
-    pub exec: Option<Spanned<ExecAction>>,
+    pub exec: Option<Spanned<Box<ExecAction>>>,
     #[serde(default)]
     pub manual: Option<Spanned<String>>,
     #[serde(default)]
     pub sleep: Option<Spanned<HumanDuration>>,
 
     #[serde(default)]
-    pub expect: Option<Spanned<Expect>>,
+    pub expect: Option<Spanned<Box<Expect>>>,
     #[serde(default)]
     pub capture: IndexMap<String, Spanned<CaptureSpec>>,
     #[serde(default)]

@@ -100,6 +100,28 @@ pub fn parse(text: &str) -> Result<Vec<Segment>, SyntaxError> {
     Ok(segments)
 }
 
+/// [`parse`], remembered per distinct text: the same templates render once
+/// per step, thousands of times in a long drill.
+fn parse_cached(text: &str) -> Result<std::rc::Rc<Vec<Segment>>, SyntaxError> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    thread_local! {
+        static PARSED: RefCell<HashMap<String, Rc<Vec<Segment>>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(found) = PARSED.with(|cache| cache.borrow().get(text).cloned()) {
+        return Ok(found);
+    }
+    let parsed = Rc::new(parse(text)?);
+    PARSED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < 10_000 {
+            cache.insert(text.to_string(), parsed.clone());
+        }
+    });
+    Ok(parsed)
+}
+
 fn parse_expr(source: &str, inner: &str) -> Result<Expr, SyntaxError> {
     let error = |message: String| SyntaxError {
         near: source.to_string(),
@@ -243,7 +265,7 @@ impl<'a> Renderer<'a> {
         if !text.contains('$') {
             return Value::String(text.to_string());
         }
-        let segments = match parse(text) {
+        let segments = match parse_cached(text) {
             Ok(segments) => segments,
             Err(err) => {
                 self.errors.push(TemplateError {
@@ -259,7 +281,7 @@ impl<'a> Renderer<'a> {
             return self.expr(expr, at);
         }
         let mut out = String::new();
-        for segment in &segments {
+        for segment in segments.iter() {
             match segment {
                 Segment::Text(literal) => out.push_str(literal),
                 Segment::Expr(expr) => out.push_str(&to_text(&self.expr(expr, at))),

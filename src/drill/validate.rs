@@ -386,7 +386,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_expect(&mut self, kind: &str, expect: &Spanned<Expect>) {
+    fn check_expect(&mut self, kind: &str, expect: &Spanned<Box<Expect>>) {
         let e = &expect.value;
         let http_fields = [
             ("status", e.status.as_ref().map(|v| v.referenced)),
@@ -697,9 +697,9 @@ fn json_path_problem(path: &str, at: Location) -> Option<Diagnostic> {
     if path.contains("${") {
         return None;
     }
-    let err = serde_json_path::JsonPath::parse(path).err()?;
+    let err = crate::steps::http::compile_path(path).err()?;
     Some(
-        Diagnostic::new(at, format!("invalid JSONPath `{path}`: {err}"))
+        Diagnostic::new(at, err)
             .with_help("JSONPath starts at `$`: `$.id`, `$.items[0].name`, `$[*].role` (RFC 9535)"),
     )
 }

@@ -68,16 +68,19 @@ impl Journal {
     }
 
     fn append(&self, line: &impl Serialize) {
+        match serde_json::to_string(line) {
+            Ok(text) => self.append_text(&text),
+            Err(err) => self.fail("cannot encode a journal line", err),
+        }
+    }
+
+    fn append_text(&self, text: &str) {
         let Ok(mut guard) = self.file.lock() else {
             return;
         };
         let Some(file) = guard.as_mut() else { return };
-        let text = match serde_json::to_string(line) {
-            Ok(text) => text,
-            Err(err) => return self.fail("cannot encode a journal line", err),
-        };
         let result = file
-            .write_all(redact(&text).as_bytes())
+            .write_all(redact(text).as_bytes())
             .and_then(|()| file.write_all(b"\n"))
             .and_then(|()| file.flush());
         if let Err(err) = result {
@@ -144,16 +147,12 @@ impl Observer for Journal {
                 run_id,
                 started_at,
             }),
-            Event::StepFinished { step } => {
-                #[derive(Serialize)]
-                struct Line<'a> {
-                    #[serde(rename = "type")]
-                    kind: &'static str,
-                    #[serde(flatten)]
-                    step: &'a super::record::StepRecord,
-                }
-                self.append(&Line { kind: "step", step });
-            }
+            Event::StepFinished { step } => match serde_json::to_string(step) {
+                // `{"type":"step", …the step record…}`; spliced by hand because
+                // `#[serde(flatten)]` costs more than the rest of the line.
+                Ok(json) => self.append_text(&format!("{{\"type\":\"step\",{}", &json[1..])),
+                Err(err) => self.fail("cannot encode a journal line", err),
+            },
             Event::RunFinished { record } => self.finish(record),
             _ => {}
         }

@@ -161,6 +161,8 @@ fn read_secret(source: &crate::drill::model::SecretSource) -> Result<String, Str
 }
 
 /// The HTTP client every step shares: one connection pool, keep-alive.
+/// Building it loads the system's root certificates, which takes a few
+/// milliseconds: the CLI builds it while the drill is being parsed.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
@@ -175,6 +177,7 @@ pub async fn execute(
     drill: &LoadedDrill,
     prepared: Prepared,
     options: &RunOptions,
+    http: reqwest::Client,
     observers: &Observers,
     cancel: &Cancellation,
 ) -> RunRecord {
@@ -194,7 +197,7 @@ pub async fn execute(
         options,
         observers,
         target,
-        http: http_client(),
+        http,
     };
     let mut steps = Vec::new();
     let mut failed = false;

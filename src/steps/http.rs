@@ -336,8 +336,25 @@ fn query(path: &JsonPath, json: &Value) -> Option<Value> {
     }
 }
 
-fn compile_path(path: &str) -> Result<JsonPath, String> {
-    JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))
+/// Compiles a JSONPath once per distinct text: a drill runs the same paths
+/// many times, and parsing one costs more than the query.
+pub fn compile_path(path: &str) -> Result<JsonPath, String> {
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, JsonPath>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(found) = COMPILED.with(|cache| cache.borrow().get(path).cloned()) {
+        return Ok(found);
+    }
+    let compiled =
+        JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?;
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < 10_000 {
+            cache.insert(path.to_string(), compiled.clone());
+        }
+    });
+    Ok(compiled)
 }
 
 /// A step URL joined to `base_url` unless it is absolute.
