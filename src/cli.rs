@@ -215,7 +215,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     }
     match record.outcome {
         RunOutcome::Passed => exit::PASSED,
-        RunOutcome::Failed => exit::FAILED,
+        RunOutcome::Failed | RunOutcome::Crashed => exit::FAILED,
         RunOutcome::Interrupted => match LAST_SIGNAL.get() {
             Some(Signal::Terminate) => exit::TERMINATED,
             _ => exit::INTERRUPTED,

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod drill;
+pub mod history;
 pub mod operator;
 pub mod plan;
 pub mod redact;

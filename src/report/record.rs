@@ -48,6 +48,21 @@ pub enum RunOutcome {
     Passed,
     Failed,
     Interrupted,
+    /// The process died before writing the record: rebuilt from its
+    /// journal by `report` and `history`. A live run never writes it.
+    Crashed,
+}
+
+impl RunOutcome {
+    /// The word shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunOutcome::Passed => "passed",
+            RunOutcome::Failed => "failed",
+            RunOutcome::Interrupted => "interrupted",
+            RunOutcome::Crashed => "crashed",
+        }
+    }
 }
 
 /// Which list a step came from.

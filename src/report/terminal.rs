@@ -258,6 +258,7 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         RunOutcome::Passed => "PASSED",
         RunOutcome::Failed => "FAILED",
         RunOutcome::Interrupted => "INTERRUPTED",
+        RunOutcome::Crashed => "CRASHED (incomplete: rebuilt from the journal)",
     };
     let budget = match record.budget_ms {
         Some(b) if record.over_budget => format!(" (over its budget of {})", duration_ms(b)),

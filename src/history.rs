@@ -1,0 +1,799 @@
+//! Past runs on disk and comparisons between them.
+//!
+//! The run store is the runs directory: one `<drill>-<run id>.json` record
+//! per finished run, and a `<…>.journal.jsonl` for a run that never wrote its
+//! record (it crashed, or is still going). A run is compared with the
+//! *baseline*: per step, and for the total, the median of the previous runs
+//! of the same drill — the median, so one odd run does not move it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::redact::redact;
+use crate::report::record::{
+    InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord,
+};
+use crate::report::table;
+use crate::report::terminal::duration_ms;
+
+/// How many previous runs make a baseline unless told otherwise: enough
+/// for a stable median, few enough to follow a real trend.
+pub const BASELINE_WINDOW: usize = 10;
+
+/// The default regression threshold of `run` and `history`.
+pub const DEFAULT_THRESHOLD: &str = "20%";
+
+/// A step slower by less than this is never a regression, whatever the
+/// percentage: a 2ms step taking 3ms is jitter, not a trend.
+pub const MIN_REGRESSION_MS: u64 = 50;
+
+/// A regression threshold, in percent (`--regression 20%`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct Threshold(pub f64);
+
+impl std::str::FromStr for Threshold {
+    type Err = String;
+
+    /// `20%`, `20` or `12.5%`.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let number = text.trim().trim_end_matches('%').trim();
+        match number.parse::<f64>() {
+            Ok(p) if p.is_finite() && p >= 0.0 => Ok(Threshold(p)),
+            _ => Err(format!(
+                "`{text}` is not a percentage (write it like `20%`)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Threshold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+/// One run found in the store.
+#[derive(Clone, Debug)]
+pub struct StoredRun {
+    /// The record, or the journal of a crashed run.
+    pub path: PathBuf,
+    /// For a crashed run: rebuilt from the journal, outcome `crashed`.
+    pub record: RunRecord,
+}
+
+/// Every run in a runs directory, oldest first.
+#[derive(Clone, Debug, Default)]
+pub struct Store {
+    pub dir: PathBuf,
+    pub runs: Vec<StoredRun>,
+    /// Files that looked like runs but could not be read: shown, not fatal.
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// Reads every record and every orphan journal in `dir`. A missing
+    /// directory is an empty store: no run has happened yet.
+    pub fn open(dir: &Path) -> Store {
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            ..Store::default()
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return store;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in &paths {
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if name.starts_with('.') || !path.is_file() {
+                continue;
+            }
+            let result = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
+                // A journal beside its record is a finished run whose
+                // journal could not be removed: the record wins.
+                if path.with_file_name(format!("{stem}.json")).exists() {
+                    continue;
+                }
+                read_journal(path)
+            } else if name.ends_with(".json") {
+                read_record(path)
+            } else {
+                continue;
+            };
+            match result {
+                Ok(record) => store.runs.push(StoredRun {
+                    path: path.clone(),
+                    record,
+                }),
+                Err(err) => store.problems.push(err),
+            }
+        }
+        store.runs.sort_by(|a, b| {
+            (&a.record.started_at, &a.record.run_id).cmp(&(&b.record.started_at, &b.record.run_id))
+        });
+        store
+    }
+
+    /// The runs of one drill, oldest first.
+    pub fn of_drill<'a>(&'a self, drill: &'a str) -> impl Iterator<Item = &'a StoredRun> + 'a {
+        self.runs.iter().filter(move |r| r.record.drill == drill)
+    }
+
+    /// Drill names, in the order of their latest run.
+    pub fn drills(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for run in self.runs.iter().rev() {
+            if !names.contains(&run.record.drill) {
+                names.push(run.record.drill.clone());
+            }
+        }
+        names.reverse();
+        names
+    }
+
+    /// The baseline of `current`: the last `window` runs of the same drill
+    /// that started before it.
+    pub fn baseline_for(&self, current: &RunRecord, window: usize) -> Baseline {
+        let previous: Vec<&RunRecord> = self
+            .of_drill(&current.drill)
+            .map(|r| &r.record)
+            .filter(|r| {
+                r.run_id != current.run_id
+                    && (&r.started_at, &r.run_id) < (&current.started_at, &current.run_id)
+            })
+            .collect();
+        let previous = &previous[previous.len().saturating_sub(window)..];
+        let description = match previous.len() {
+            0 => format!(
+                "no previous runs of `{}` in {}",
+                current.drill,
+                self.dir.display()
+            ),
+            1 => format!("the previous run of `{}`", current.drill),
+            n => format!("median of the {n} previous runs of `{}`", current.drill),
+        };
+        Baseline::from_runs(previous, description)
+    }
+}
+
+/// Reads a run from a record or, for a crashed run, from its journal.
+pub fn read_run(path: &Path) -> Result<RunRecord, String> {
+    if path.to_string_lossy().ends_with(".jsonl") {
+        read_journal(path)
+    } else {
+        read_record(path)
+    }
+}
+
+/// Reads a finished run's record.
+pub fn read_record(path: &Path) -> Result<RunRecord, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    if text.starts_with("{\"type\":\"run\"") {
+        return journal_to_record(path, &text);
+    }
+    serde_json::from_str(&text)
+        .map_err(|err| format!("{} is not a firedrill run record: {err}", path.display()))
+}
+
+/// Reads the journal of a run that never wrote its record, as a run with
+/// outcome `crashed` and the steps that finished.
+pub fn read_journal(path: &Path) -> Result<RunRecord, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    journal_to_record(path, &text)
+}
+
+#[derive(serde::Deserialize)]
+struct JournalHeader {
+    #[serde(rename = "type")]
+    kind: String,
+    schema: u32,
+    drill: String,
+    run_id: String,
+    started_at: String,
+}
+
+fn journal_to_record(path: &Path, text: &str) -> Result<RunRecord, String> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: JournalHeader = lines
+        .next()
+        .and_then(|line| serde_json::from_str(line).ok())
+        .filter(|h: &JournalHeader| h.kind == "run")
+        .ok_or_else(|| format!("{} is not a firedrill journal", path.display()))?;
+    if header.schema > SCHEMA {
+        return Err(format!(
+            "{} has schema {}; this firedrill reads up to {SCHEMA}",
+            path.display(),
+            header.schema
+        ));
+    }
+    let mut steps: Vec<StepRecord> = Vec::new();
+    let mut torn = false;
+    for line in lines {
+        match serde_json::from_str::<StepRecord>(line) {
+            Ok(step) => steps.push(step),
+            // The process died while writing this line.
+            Err(_) => torn = true,
+        }
+    }
+    let start = parse_time(&header.started_at);
+    let duration_ms = steps
+        .iter()
+        .filter_map(|s| {
+            let offset = offset_ms(start, s.started_at.as_deref()?)?;
+            Some(offset + s.duration_ms)
+        })
+        .max()
+        .unwrap_or(0);
+    let mut reasons = vec![format!(
+        "the run stopped without writing its record (it crashed, or is still running); {} finished step{} read from {}",
+        steps.len(),
+        if steps.len() == 1 { " was" } else { "s were" },
+        path.display()
+    )];
+    if torn {
+        reasons.push("the journal's last line was cut short and is left out".into());
+    }
+    reasons.extend(steps.iter().filter(|s| s.outcome.is_failure()).map(|s| {
+        format!(
+            "step `{}` {}: {}",
+            s.name,
+            s.outcome.label(),
+            s.error.as_deref().unwrap_or("no detail")
+        )
+    }));
+    Ok(RunRecord {
+        schema: header.schema,
+        drill: header.drill,
+        run_id: header.run_id,
+        outcome: RunOutcome::Crashed,
+        started_at: header.started_at,
+        finished_at: None,
+        duration_ms,
+        human_ms: steps.iter().map(|s| s.human_ms).sum(),
+        operator: String::new(),
+        docker_version: None,
+        budget_ms: None,
+        over_budget: false,
+        drill_file: String::new(),
+        firedrill_version: String::new(),
+        reasons,
+        steps,
+    })
+}
+
+/// Parses a record's RFC 3339 timestamp.
+pub fn parse_time(text: &str) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339_weak(text).ok()
+}
+
+/// Milliseconds from `start` to the timestamp `at`.
+pub fn offset_ms(start: Option<std::time::SystemTime>, at: &str) -> Option<u64> {
+    let at = parse_time(at)?;
+    at.duration_since(start?)
+        .ok()
+        .map(crate::report::record::millis)
+}
+
+/// The median of some durations; the mean of the middle two for an even
+/// count.
+pub fn median(values: &mut [u64]) -> Option<u64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]).div_ceil(2)
+    })
+}
+
+/// Whether a step's time is a fair sample: it ran to its end, without a
+/// rescue whose human time would skew it.
+fn counts(step: &StepRecord) -> bool {
+    matches!(step.outcome, Outcome::Passed | Outcome::ManualDone)
+}
+
+/// What a run is compared with: per step (by phase and name) and for the
+/// total, the median of earlier runs.
+#[derive(Clone, Debug, Default)]
+pub struct Baseline {
+    /// Where it came from, in words.
+    pub description: String,
+    /// How many runs it is made of.
+    pub runs: usize,
+    /// Keyed by (is cleanup, name).
+    steps: HashMap<(bool, String), Vec<u64>>,
+    totals: Vec<u64>,
+}
+
+impl Baseline {
+    /// A baseline from earlier runs. A step counts where it passed (or was
+    /// done, if manual); the total counts where the run passed.
+    pub fn from_runs(runs: &[&RunRecord], description: String) -> Baseline {
+        let mut baseline = Baseline {
+            description,
+            runs: runs.len(),
+            ..Baseline::default()
+        };
+        for run in runs {
+            for step in run.steps.iter().filter(|s| counts(s)) {
+                baseline
+                    .steps
+                    .entry((step.phase == Phase::Cleanup, step.name.clone()))
+                    .or_default()
+                    .push(step.duration_ms);
+            }
+            if run.outcome == RunOutcome::Passed {
+                baseline.totals.push(run.duration_ms);
+            }
+        }
+        baseline
+    }
+
+    /// A baseline of one chosen run (`--baseline RECORD`).
+    pub fn from_record(record: &RunRecord, path: &Path) -> Baseline {
+        Baseline::from_runs(
+            &[record],
+            format!("run {} ({})", record.run_id, path.display()),
+        )
+    }
+
+    /// Compares `current` with this baseline; a change above `threshold`
+    /// (and [`MIN_REGRESSION_MS`]) is a regression.
+    pub fn compare(&self, current: &RunRecord, threshold: Threshold) -> Comparison {
+        let steps = current
+            .steps
+            .iter()
+            .map(|step| {
+                let samples = self
+                    .steps
+                    .get(&(step.phase == Phase::Cleanup, step.name.clone()));
+                StepDelta {
+                    name: step.name.clone(),
+                    phase: step.phase,
+                    delta: samples
+                        .filter(|_| counts(step))
+                        .and_then(|s| Delta::new(s, step.duration_ms, threshold)),
+                }
+            })
+            .collect();
+        let total = (current.outcome == RunOutcome::Passed)
+            .then(|| Delta::new(&self.totals, current.duration_ms, threshold))
+            .flatten();
+        Comparison {
+            baseline: self.description.clone(),
+            baseline_runs: self.runs,
+            threshold,
+            total,
+            steps,
+        }
+    }
+}
+
+/// One duration against its baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Delta {
+    /// The median of the baseline's samples.
+    pub baseline_ms: u64,
+    pub current_ms: u64,
+    /// How many earlier runs the median is made of.
+    pub samples: usize,
+    /// `(current - baseline) / baseline` in percent; absent when the
+    /// baseline is 0ms.
+    pub change_pct: Option<f64>,
+    pub regression: bool,
+}
+
+impl Delta {
+    fn new(samples: &[u64], current_ms: u64, threshold: Threshold) -> Option<Delta> {
+        let baseline_ms = median(&mut samples.to_vec())?;
+        let change_pct = (baseline_ms > 0)
+            .then(|| (current_ms as f64 - baseline_ms as f64) * 100.0 / baseline_ms as f64);
+        let slower_by = current_ms.saturating_sub(baseline_ms);
+        let regression =
+            slower_by >= MIN_REGRESSION_MS && change_pct.is_none_or(|c| c > threshold.0);
+        Some(Delta {
+            baseline_ms,
+            current_ms,
+            samples: samples.len(),
+            change_pct,
+            regression,
+        })
+    }
+
+    /// The change in time and in percent: `+1.2s (+48%)`, `-3ms (-12%)`.
+    /// The time says whether a big percentage matters.
+    pub fn change_detail(&self) -> String {
+        let diff = self.current_ms.abs_diff(self.baseline_ms);
+        let sign = if self.current_ms >= self.baseline_ms {
+            '+'
+        } else {
+            '-'
+        };
+        if diff == 0 {
+            return "±0ms".into();
+        }
+        format!("{sign}{} ({})", duration_ms(diff), self.change_label())
+    }
+
+    /// `+8%`, `-12%`, `±0%`, or `new` against a 0ms baseline.
+    pub fn change_label(&self) -> String {
+        match self.change_pct {
+            None => "new".into(),
+            Some(c) if c.round() == 0.0 => "±0%".into(),
+            Some(c) => format!("{c:+.0}%"),
+        }
+    }
+}
+
+/// A step against its baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepDelta {
+    pub name: String,
+    pub phase: Phase,
+    /// Absent when the baseline has no sample of this step, or this run's
+    /// step did not run to its end.
+    pub delta: Option<Delta>,
+}
+
+/// A run against its baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    /// What the baseline is, in words.
+    pub baseline: String,
+    pub baseline_runs: usize,
+    pub threshold: Threshold,
+    /// Absent unless this run passed and some baseline run passed.
+    pub total: Option<Delta>,
+    pub steps: Vec<StepDelta>,
+}
+
+impl Comparison {
+    /// Whether there was anything to compare with.
+    pub fn is_empty(&self) -> bool {
+        self.total.is_none() && self.steps.iter().all(|s| s.delta.is_none())
+    }
+
+    /// Each regression in words, for the record's `reasons`.
+    pub fn regressions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .steps
+            .iter()
+            .filter_map(|s| {
+                let d = s.delta.as_ref().filter(|d| d.regression)?;
+                let phase = match s.phase {
+                    Phase::Steps => "step",
+                    Phase::Cleanup => "cleanup step",
+                };
+                Some(format!(
+                    "regression: {phase} `{}` took {}, {} against its baseline of {} (threshold {})",
+                    s.name,
+                    duration_ms(d.current_ms),
+                    d.change_label(),
+                    duration_ms(d.baseline_ms),
+                    self.threshold
+                ))
+            })
+            .collect();
+        if let Some(d) = self.total.as_ref().filter(|d| d.regression) {
+            out.push(format!(
+                "regression: the run took {}, {} against its baseline of {} (threshold {})",
+                duration_ms(d.current_ms),
+                d.change_label(),
+                duration_ms(d.baseline_ms),
+                self.threshold
+            ));
+        }
+        out
+    }
+
+    /// The comparison for the end of a run and `report --format terminal`.
+    pub fn terminal(&self) -> String {
+        let mut out = format!("\nvs baseline: {}", self.baseline);
+        if self.is_empty() {
+            out.push_str(" — nothing to compare yet\n");
+            return redact(&out).into_owned();
+        }
+        out.push_str(&format!(
+            " · regressions above {} are flagged\n",
+            self.threshold
+        ));
+        let mut rows = vec![vec![
+            "STEP".to_string(),
+            "BASELINE".to_string(),
+            "NOW".to_string(),
+            "CHANGE".to_string(),
+            String::new(),
+        ]];
+        let row = |name: String, d: &Delta| {
+            vec![
+                name,
+                duration_ms(d.baseline_ms),
+                duration_ms(d.current_ms),
+                d.change_detail(),
+                if d.regression {
+                    "▲ regression".to_string()
+                } else {
+                    String::new()
+                },
+            ]
+        };
+        for step in &self.steps {
+            let name = match step.phase {
+                Phase::Steps => step.name.clone(),
+                Phase::Cleanup => format!("{} (cleanup)", step.name),
+            };
+            match &step.delta {
+                Some(d) => rows.push(row(name, d)),
+                None => rows.push(vec![
+                    name,
+                    "-".into(),
+                    "-".into(),
+                    String::new(),
+                    String::new(),
+                ]),
+            }
+        }
+        if let Some(total) = &self.total {
+            rows.push(row("TOTAL".into(), total));
+        }
+        out.push_str(&table(&rows, &[false, true, true, false, false]));
+        let count = self.regressions().len();
+        if count > 0 {
+            out.push_str(&format!(
+                "▲ {count} regression{} above {}\n",
+                if count == 1 { "" } else { "s" },
+                self.threshold
+            ));
+        }
+        redact(&out).into_owned()
+    }
+}
+
+/// A run as a row of `firedrill history`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRow {
+    pub drill: String,
+    pub run_id: String,
+    pub started_at: String,
+    pub outcome: RunOutcome,
+    pub duration_ms: u64,
+    pub machine_ms: u64,
+    pub human_ms: u64,
+    /// Automated steps a person had to rescue (unplanned).
+    pub interventions: usize,
+    /// Steps where a person needed help.
+    pub needed_help: usize,
+    pub manual_steps: usize,
+    pub steps: usize,
+    pub path: PathBuf,
+}
+
+impl RunRow {
+    fn new(run: &StoredRun) -> RunRow {
+        let r = &run.record;
+        let kinds = || r.steps.iter().filter_map(|s| s.intervention.as_ref());
+        RunRow {
+            drill: r.drill.clone(),
+            run_id: r.run_id.clone(),
+            started_at: r.started_at.clone(),
+            outcome: r.outcome,
+            duration_ms: r.duration_ms,
+            machine_ms: r.machine_ms(),
+            human_ms: r.human_ms,
+            interventions: kinds()
+                .filter(|i| i.kind != InterventionKind::ManualStep)
+                .count(),
+            needed_help: kinds().filter(|i| i.needed_help).count(),
+            manual_steps: r.steps.iter().filter(|s| s.kind == "manual").count(),
+            steps: r.steps.len(),
+            path: run.path.clone(),
+        }
+    }
+}
+
+/// One drill's trend: its latest run against the runs before it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trend {
+    pub drill: String,
+    pub latest_run_id: String,
+    pub latest_outcome: RunOutcome,
+    pub comparison: Comparison,
+}
+
+/// What `firedrill history` shows, and prints with `--json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct History {
+    pub runs_dir: PathBuf,
+    /// The drill asked for; all drills when absent.
+    pub drill: Option<String>,
+    /// The last runs, oldest first.
+    pub runs: Vec<RunRow>,
+    pub trends: Vec<Trend>,
+    /// Files that could not be read.
+    pub problems: Vec<String>,
+}
+
+impl History {
+    /// The history of one drill (or all of them): its last `last` runs, and
+    /// its latest run against the median of the `last` runs before it.
+    pub fn new(store: &Store, drill: Option<&str>, last: usize, threshold: Threshold) -> History {
+        let drills = match drill {
+            Some(name) => vec![name.to_string()],
+            None => store.drills(),
+        };
+        let chosen: Vec<&StoredRun> = store
+            .runs
+            .iter()
+            .filter(|r| drills.contains(&r.record.drill))
+            .collect();
+        let runs = chosen[chosen.len().saturating_sub(last)..]
+            .iter()
+            .map(|r| RunRow::new(r))
+            .collect();
+        let trends = drills
+            .iter()
+            .filter_map(|name| {
+                let latest = &store.of_drill(name).last()?.record;
+                Some(Trend {
+                    drill: name.clone(),
+                    latest_run_id: latest.run_id.clone(),
+                    latest_outcome: latest.outcome,
+                    comparison: store.baseline_for(latest, last).compare(latest, threshold),
+                })
+            })
+            .collect();
+        History {
+            runs_dir: store.dir.clone(),
+            drill: drill.map(str::to_string),
+            runs,
+            trends,
+            problems: store.problems.clone(),
+        }
+    }
+
+    /// The tables for people.
+    pub fn terminal(&self) -> String {
+        let mut out = String::new();
+        if self.runs.is_empty() {
+            let of = self
+                .drill
+                .as_ref()
+                .map(|d| format!(" of `{d}`"))
+                .unwrap_or_default();
+            out.push_str(&format!("no runs{of} in {}\n", self.runs_dir.display()));
+        } else {
+            let several = self.trends.len() > 1;
+            let what = match (several, self.trends.first()) {
+                (false, Some(t)) => t.drill.clone(),
+                _ => format!("{} drills", self.trends.len()),
+            };
+            out.push_str(&format!(
+                "{what} · last {} run{} in {}\n",
+                self.runs.len(),
+                if self.runs.len() == 1 { "" } else { "s" },
+                self.runs_dir.display()
+            ));
+            let mut rows = vec![vec![
+                "WHEN (UTC)".to_string(),
+                "DRILL".into(),
+                "RUN".into(),
+                "OUTCOME".into(),
+                "TOTAL".into(),
+                "MACHINE".into(),
+                "HUMAN".into(),
+                "INTERVENTIONS".into(),
+            ]];
+            for run in &self.runs {
+                let mut interventions = match run.interventions {
+                    0 => "-".to_string(),
+                    n => n.to_string(),
+                };
+                if run.needed_help > 0 {
+                    interventions.push_str(&format!(" ({} needed help)", run.needed_help));
+                }
+                let outcome = match run.outcome {
+                    RunOutcome::Crashed => "crashed (incomplete)".to_string(),
+                    other => other.label().to_string(),
+                };
+                rows.push(vec![
+                    when(&run.started_at),
+                    run.drill.clone(),
+                    run.run_id.clone(),
+                    outcome,
+                    duration_ms(run.duration_ms),
+                    duration_ms(run.machine_ms),
+                    duration_ms(run.human_ms),
+                    interventions,
+                ]);
+            }
+            if !several {
+                for row in &mut rows {
+                    row.remove(1);
+                }
+            }
+            let align: Vec<bool> = if several {
+                vec![false, false, false, false, true, true, true, false]
+            } else {
+                vec![false, false, false, true, true, true, false]
+            };
+            out.push_str(&table(&rows, &align));
+        }
+        for trend in &self.trends {
+            out.push_str(&format!(
+                "\n{} · latest run {} ({})",
+                trend.drill,
+                trend.latest_run_id,
+                trend.latest_outcome.label()
+            ));
+            out.push_str(&trend.comparison.terminal());
+        }
+        for problem in &self.problems {
+            out.push_str(&format!("warning: {problem}\n"));
+        }
+        redact(&out).into_owned()
+    }
+}
+
+/// `2026-11-26T02:32:22.114Z` → `2026-11-26 02:32:22`.
+pub fn when(started_at: &str) -> String {
+    let text = started_at.replacen('T', " ", 1);
+    text.split('.')
+        .next()
+        .unwrap_or(&text)
+        .trim_end_matches('Z')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_is_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5]), Some(5));
+        assert_eq!(median(&mut [900, 100, 120]), Some(120));
+        assert_eq!(median(&mut [100, 120, 130, 5000]), Some(125));
+    }
+
+    #[test]
+    fn thresholds_read_as_percentages() {
+        assert_eq!("20%".parse::<Threshold>(), Ok(Threshold(20.0)));
+        assert_eq!("12.5".parse::<Threshold>(), Ok(Threshold(12.5)));
+        assert!("fast".parse::<Threshold>().is_err());
+        assert!("-5%".parse::<Threshold>().is_err());
+    }
+
+    #[test]
+    fn a_regression_needs_the_threshold_and_the_floor() {
+        let t = Threshold(20.0);
+        // +50% but only 1ms: jitter.
+        assert!(!Delta::new(&[2], 3, t).unwrap().regression);
+        // +100% and 1s.
+        assert!(Delta::new(&[1000, 900, 1100], 2000, t).unwrap().regression);
+        // +10%: under the threshold.
+        assert!(!Delta::new(&[1000], 1100, t).unwrap().regression);
+        assert_eq!(Delta::new(&[1000], 1100, t).unwrap().change_label(), "+10%");
+        assert_eq!(Delta::new(&[1000], 800, t).unwrap().change_label(), "-20%");
+        assert_eq!(
+            Delta::new(&[1000], 1500, t).unwrap().change_detail(),
+            "+500ms (+50%)"
+        );
+        assert_eq!(Delta::new(&[7], 7, t).unwrap().change_detail(), "±0ms");
+    }
+
+    #[test]
+    fn when_drops_the_fraction_and_the_zone() {
+        assert_eq!(when("2026-11-26T02:32:22.114Z"), "2026-11-26 02:32:22");
+    }
+}
