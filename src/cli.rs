@@ -9,10 +9,11 @@ use std::time::SystemTime;
 use clap::{Args, Parser, Subcommand};
 
 use crate::drill::{self, LoadedDrill};
+use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, Store, Threshold};
 use crate::operator::{ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
 use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
 use crate::report::record::{RunOutcome, timestamp};
-use crate::report::{LogObserver, terminal};
+use crate::report::{AfterRun, Format, LogObserver, terminal};
 use crate::run::event::Observers;
 use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions};
 
@@ -50,6 +51,8 @@ pub enum Command {
     Check(DrillArgs),
     /// Show the steps as they would run, without running anything.
     Plan(DrillArgs),
+    /// Render a run record (or a crashed run's journal) as a report.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +83,50 @@ pub struct RunArgs {
     /// Also fail on any intervention, help needed or budget overrun.
     #[arg(long)]
     pub strict: bool,
+    /// Also write the run as JUnit XML, for a CI test tab.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown summary (`$GITHUB_STEP_SUMMARY`, a PR comment).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write a self-contained HTML page with a timeline of the run.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    /// Fail the run when a step or the total regressed past --regression.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+}
+
+/// What a run is compared with.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Compare with this run (a record, or a crashed run's journal) instead
+    /// of the median of the previous runs of the drill.
+    #[arg(long, value_name = "RECORD")]
+    pub baseline: Option<PathBuf>,
+    /// How much slower than the baseline a step or the run may get before
+    /// it is flagged as a regression.
+    #[arg(long, value_name = "PERCENT", default_value = DEFAULT_THRESHOLD)]
+    pub regression: Threshold,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run record, or the `.journal.jsonl` of a run that crashed.
+    pub record: PathBuf,
+    /// What to render.
+    #[arg(long, short, value_enum, default_value = "terminal")]
+    pub format: Format,
+    /// Write here (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where the previous runs are (default: the record's directory).
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
 }
 
 fn parse_var(text: &str) -> Result<(String, String), String> {
@@ -122,6 +169,7 @@ pub fn main(cli: Cli) -> i32 {
             }
             Err(code) => code,
         },
+        Command::Report(args) => report(&args),
         Command::Run(args) => {
             let http = std::thread::spawn(crate::run::http_client);
             match load(&args.drill) {
@@ -147,7 +195,65 @@ pub fn new_run_id() -> String {
     )
 }
 
+/// Reads `--baseline RECORD` when given; a bad file is a usage error.
+fn fixed_baseline(compare: &CompareArgs) -> Result<Option<Baseline>, i32> {
+    let Some(path) = &compare.baseline else {
+        return Ok(None);
+    };
+    match crate::history::read_run(path) {
+        Ok(record) => Ok(Some(Baseline::from_record(&record, path))),
+        Err(err) => {
+            eprintln!("error: --baseline: {err}");
+            Err(exit::INVALID)
+        }
+    }
+}
+
+/// `firedrill report`: one run, rendered; compared with the runs beside it.
+fn report(args: &ReportArgs) -> i32 {
+    let record = match crate::history::read_run(&args.record) {
+        Ok(record) => record,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return exit::INVALID;
+        }
+    };
+    let baseline = match fixed_baseline(&args.compare) {
+        Ok(Some(baseline)) => baseline,
+        Ok(None) => {
+            let dir = args.runs_dir.clone().unwrap_or_else(|| {
+                args.record
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map_or(PathBuf::from("."), PathBuf::from)
+            });
+            Store::open(&dir).baseline_for(&record, BASELINE_WINDOW)
+        }
+        Err(code) => return code,
+    };
+    let comparison = baseline.compare(&record, args.compare.regression);
+    let text = match crate::report::render(&record, args.format, Some(&comparison)) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("error: cannot render the report: {err}");
+            return exit::FAILED;
+        }
+    };
+    let output = args.output.clone().unwrap_or_else(|| PathBuf::from("-"));
+    match crate::report::write_report(&output, &text) {
+        Ok(()) => exit::PASSED,
+        Err(err) => {
+            eprintln!("error: cannot write {}: {err}", output.display());
+            exit::FAILED
+        }
+    }
+}
+
 fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
+    let fixed_baseline = match fixed_baseline(&args.compare) {
+        Ok(baseline) => baseline,
+        Err(code) => return code,
+    };
     let operator_name = args.operator.clone().unwrap_or_else(login_name);
     let interactive = std::io::stdin().is_terminal() && args.manual.is_none();
     let operator: Arc<dyn Operator> = if interactive {
@@ -198,19 +304,38 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         }
     };
     let cancel = Cancellation::default();
-    let record = runtime.block_on(async {
+    let mut record = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(cancel.clone()));
         let record =
             crate::run::execute(loaded, prepared, &options, http, &observers, &cancel).await;
         signals.abort();
         record
     });
+    let baseline = fixed_baseline
+        .unwrap_or_else(|| Store::open(&args.runs_dir).baseline_for(&record, BASELINE_WINDOW));
+    let (comparison, problems) = AfterRun {
+        record_path: journal.record_path(),
+        baseline,
+        threshold: args.compare.regression,
+        fail_on_regression: args.fail_on_regression,
+        junit: args.junit.as_deref(),
+        markdown: args.markdown.as_deref(),
+        html: args.html.as_deref(),
+    }
+    .apply(&mut record);
     print!(
-        "{}",
-        terminal::summary(&record, Some(journal.record_path()))
+        "{}{}",
+        terminal::summary(&record, Some(journal.record_path())),
+        comparison.terminal()
     );
     if let Some(problem) = journal.problem() {
         eprintln!("error: the run record is incomplete: {problem}");
+        return exit::FAILED;
+    }
+    if !problems.is_empty() {
+        for problem in problems {
+            eprintln!("error: {problem}");
+        }
         return exit::FAILED;
     }
     match record.outcome {

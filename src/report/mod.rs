@@ -1,11 +1,161 @@
 //! The run record and what renders it: the terminal, the journal on disk,
-//! and logs.
+//! logs, and the reports people share (JUnit, Markdown, HTML).
 
+pub mod html;
 pub mod journal;
+pub mod junit;
+pub mod markdown;
 pub mod record;
 pub mod terminal;
 
+use std::path::Path;
+
+use crate::history::{Baseline, Comparison, Threshold};
+use crate::redact::redact;
 use crate::run::event::{Event, Observer};
+use record::{RunOutcome, RunRecord};
+
+/// What `firedrill report` renders a run as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The closing table of `run`, with the baseline comparison.
+    Terminal,
+    /// The run record itself (a crashed run's journal, as a record).
+    Json,
+    /// JUnit XML, for the test tab of a CI system.
+    Junit,
+    /// A summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+    /// One self-contained page with a timeline of the run.
+    Html,
+}
+
+/// Renders a run in one format. `comparison` (the run against its
+/// baseline) is shown by the formats made for people. Secrets are masked.
+pub fn render(
+    record: &RunRecord,
+    format: Format,
+    comparison: Option<&Comparison>,
+) -> Result<String, String> {
+    let text = match format {
+        Format::Terminal => {
+            let mut text = terminal::summary(record, None);
+            if let Some(c) = comparison {
+                text.push_str(&c.terminal());
+            }
+            text
+        }
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
+            text.push('\n');
+            text
+        }
+        Format::Junit => junit::render(record)?,
+        Format::Markdown => markdown::render(record, comparison),
+        Format::Html => html::render(record, comparison),
+    };
+    Ok(redact(&text).into_owned())
+}
+
+/// Writes a report: atomically to a file (so CI never picks up half of
+/// one), or to stdout for `-`.
+pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
+    let text = redact(text);
+    if path.as_os_str() == "-" {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        return out.flush();
+    }
+    journal::write_atomically(path, text.as_bytes())
+}
+
+/// What `run` does after the drill: compare with the baseline, fail on a
+/// regression if asked, and write the reports asked for.
+pub struct AfterRun<'a> {
+    /// The record on disk, rewritten when a regression fails the run.
+    pub record_path: &'a Path,
+    pub baseline: Baseline,
+    pub threshold: Threshold,
+    pub fail_on_regression: bool,
+    pub junit: Option<&'a Path>,
+    pub markdown: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+}
+
+impl AfterRun<'_> {
+    /// Applies the comparison to `record` and writes the reports. Returns
+    /// the comparison and the problems met (each fails the run's exit code).
+    pub fn apply(&self, record: &mut RunRecord) -> (Comparison, Vec<String>) {
+        let comparison = self.baseline.compare(record, self.threshold);
+        let mut problems = Vec::new();
+        let regressions = comparison.regressions();
+        if self.fail_on_regression
+            && !regressions.is_empty()
+            && matches!(record.outcome, RunOutcome::Passed | RunOutcome::Failed)
+        {
+            record.reasons.extend(
+                regressions
+                    .iter()
+                    .map(|r| format!("--fail-on-regression: {r}")),
+            );
+            record.outcome = RunOutcome::Failed;
+            if let Err(err) = journal::write_record(self.record_path, record) {
+                problems.push(format!(
+                    "cannot rewrite the record {}: {err}",
+                    self.record_path.display()
+                ));
+            }
+        }
+        for (path, format) in [
+            (self.junit, Format::Junit),
+            (self.markdown, Format::Markdown),
+            (self.html, Format::Html),
+        ] {
+            let Some(path) = path else { continue };
+            let written = render(record, format, Some(&comparison))
+                .and_then(|text| write_report(path, &text).map_err(|e| e.to_string()));
+            if let Err(err) = written {
+                problems.push(format!("cannot write {}: {err}", path.display()));
+            }
+        }
+        (comparison, problems)
+    }
+}
+
+/// Lays out rows as aligned columns (two spaces apart); `right[i]` aligns
+/// column `i` to the right. The first row is the header.
+pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[c].saturating_sub(cell.chars().count());
+            if right.get(c).copied().unwrap_or(false) {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
 
 /// Sends every event to `tracing`, for `RUST_LOG=firedrill=debug`.
 pub struct LogObserver;
@@ -46,36 +196,130 @@ impl Observer for LogObserver {
     }
 }
 
-/// Lays out rows as aligned columns (two spaces apart); `right[i]` aligns
-/// column `i` to the right. The first row is the header.
-pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c > 0 {
-                line.push_str("  ");
-            }
-            let pad = widths[c].saturating_sub(cell.chars().count());
-            if right.get(c).copied().unwrap_or(false) {
-                line.push_str(&" ".repeat(pad));
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
+/// A person's part in a step, in words: `done by hand by dana, helped by
+/// lee — "needed the VPN"`.
+pub fn describe_intervention(i: &record::Intervention) -> String {
+    let mut text = intervention_what(i.kind).to_string();
+    if !i.operator.is_empty() {
+        text.push_str(&format!(" by {}", i.operator));
     }
-    out
+    match (&i.helped_by, i.needed_help) {
+        (Some(by), _) => text.push_str(&format!(", helped by {by}")),
+        (None, true) => text.push_str(", needed help"),
+        (None, false) => text.push_str(", unaided"),
+    }
+    if let Some(note) = i.note.as_deref().filter(|n| !n.trim().is_empty()) {
+        text.push_str(&format!(" — “{}”", note.trim()));
+    }
+    text
+}
+
+/// What a person did, in a few words.
+pub fn intervention_what(kind: record::InterventionKind) -> &'static str {
+    use record::InterventionKind as K;
+    match kind {
+        K::ManualStep => "manual step done",
+        K::RetriedAfterFix => "fixed and retried",
+        K::DoneByHand => "done by hand",
+        K::Skipped => "skipped by the operator",
+    }
+}
+
+/// The snake_case name of an intervention kind, as in the record.
+pub fn intervention_kind(kind: record::InterventionKind) -> &'static str {
+    use record::InterventionKind as K;
+    match kind {
+        K::ManualStep => "manual_step",
+        K::RetriedAfterFix => "retried_after_fix",
+        K::DoneByHand => "done_by_hand",
+        K::Skipped => "skipped",
+    }
+}
+
+/// The snake_case name of a step outcome, as in the record.
+pub fn outcome_key(outcome: record::Outcome) -> &'static str {
+    use record::Outcome as O;
+    match outcome {
+        O::Passed => "passed",
+        O::Failed => "failed",
+        O::TimedOut => "timed_out",
+        O::Skipped => "skipped",
+        O::Cancelled => "cancelled",
+        O::ManualDone => "manual_done",
+        O::Intervened => "intervened",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::record::*;
+    use super::*;
+
+    /// A record holding a secret everywhere a person's or a server's text
+    /// can reach: whatever put it there, no report may show it.
+    fn leaky(secret: &str) -> RunRecord {
+        let step = StepRecord {
+            name: format!("Log in as {secret}"),
+            kind: "http".into(),
+            phase: Phase::Steps,
+            outcome: Outcome::Intervened,
+            started_at: Some("2026-03-12T10:15:00.000Z".into()),
+            duration_ms: 1200,
+            human_ms: 1000,
+            attempts: 2,
+            budget_ms: Some(1000),
+            over_budget: true,
+            owner: Some(secret.into()),
+            intervention: Some(Intervention {
+                kind: InterventionKind::DoneByHand,
+                operator: secret.into(),
+                note: Some(format!("pasted {secret} by hand")),
+                needed_help: true,
+                helped_by: Some(secret.into()),
+            }),
+            error: Some(format!("expected 200, got 401 for token {secret}")),
+            duration_us: 1_200_000,
+        };
+        RunRecord {
+            schema: SCHEMA,
+            drill: "leaky".into(),
+            run_id: "20260312-101500-0000".into(),
+            outcome: RunOutcome::Failed,
+            started_at: "2026-03-12T10:15:00.000Z".into(),
+            finished_at: None,
+            duration_ms: 1200,
+            human_ms: 1000,
+            operator: secret.into(),
+            docker_version: None,
+            budget_ms: None,
+            over_budget: false,
+            drill_file: format!("drills/{secret}.yaml"),
+            firedrill_version: "0.1.0".into(),
+            reasons: vec![format!("--strict: the token {secret} was seen")],
+            steps: vec![step],
+        }
+    }
+
+    #[test]
+    fn no_format_shows_a_registered_secret() {
+        let secret = "s3cret-report-value-42";
+        crate::redact::register(secret);
+        let record = leaky(secret);
+        let baseline = crate::history::Baseline::from_runs(&[&record], "the same run".into());
+        let comparison = baseline.compare(&record, crate::history::Threshold(20.0));
+        for format in [
+            Format::Terminal,
+            Format::Json,
+            Format::Junit,
+            Format::Markdown,
+            Format::Html,
+        ] {
+            let text = render(&record, format, Some(&comparison)).unwrap();
+            assert!(
+                !text.contains(secret),
+                "{format:?} shows the secret:\n{text}"
+            );
+            assert!(text.contains(crate::redact::MASK), "{format:?} masks it");
+        }
+    }
 }
