@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use clap::{Args, Parser, Subcommand};
 
 use crate::drill::{self, LoadedDrill};
-use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, Store, Threshold};
+use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, History, Store, Threshold};
 use crate::operator::{ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
 use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
 use crate::report::record::{RunOutcome, timestamp};
@@ -53,6 +53,9 @@ pub enum Command {
     Plan(DrillArgs),
     /// Render a run record (or a crashed run's journal) as a report.
     Report(ReportArgs),
+    /// Past runs: outcomes, times, and each step of the latest run against
+    /// the median of the runs before it.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +132,33 @@ pub struct ReportArgs {
     pub compare: CompareArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A drill name (or drill file); all drills when absent.
+    pub drill: Option<String>,
+    /// How many runs to list, and how many runs before the latest make the
+    /// median it is compared with.
+    #[arg(long, value_name = "N", default_value_t = BASELINE_WINDOW, value_parser = parse_count)]
+    pub last: usize,
+    /// Print JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
+    pub runs_dir: PathBuf,
+    /// How much slower than the median the latest run may get before it
+    /// is flagged as a regression.
+    #[arg(long, value_name = "PERCENT", default_value = DEFAULT_THRESHOLD)]
+    pub regression: Threshold,
+}
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a count of runs (1 or more)")),
+    }
+}
+
 fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
@@ -170,6 +200,7 @@ pub fn main(cli: Cli) -> i32 {
             Err(code) => code,
         },
         Command::Report(args) => report(&args),
+        Command::History(args) => history(&args),
         Command::Run(args) => {
             let http = std::thread::spawn(crate::run::http_client);
             match load(&args.drill) {
@@ -247,6 +278,38 @@ fn report(args: &ReportArgs) -> i32 {
             exit::FAILED
         }
     }
+}
+
+/// `firedrill history`: the runs in the store, and the latest against the
+/// median.
+fn history(args: &HistoryArgs) -> i32 {
+    let store = Store::open(&args.runs_dir);
+    let drill = args.drill.as_deref().map(drill_name);
+    let history = History::new(&store, drill.as_deref(), args.last, args.regression);
+    if args.json {
+        match serde_json::to_string_pretty(&history) {
+            Ok(json) => println!("{}", crate::redact::redact(&json)),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return exit::FAILED;
+            }
+        }
+    } else {
+        print!("{}", history.terminal());
+    }
+    exit::PASSED
+}
+
+/// A drill named on the command line: a name, or a drill file whose
+/// `drill:` is the name.
+fn drill_name(arg: &str) -> String {
+    let path = std::path::Path::new(arg);
+    if path.is_file() {
+        if let Ok(loaded) = drill::load(path, &[]) {
+            return loaded.drill.drill.value;
+        }
+    }
+    arg.to_string()
 }
 
 fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
