@@ -136,6 +136,8 @@ pub struct Step {
     pub manual: Option<Spanned<String>>,
     #[serde(default)]
     pub sleep: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub docker: Option<Spanned<Box<DockerAction>>>,
 
     #[serde(default)]
     pub expect: Option<Spanned<Box<Expect>>>,
@@ -156,7 +158,7 @@ pub struct Step {
 }
 
 /// The names of the step kinds, for messages and the record.
-pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep"];
+pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep", "docker"];
 
 /// An HTTP request against the target.
 #[derive(Debug, Deserialize)]
@@ -345,6 +347,146 @@ impl<'de> Deserialize<'de> for CaptureSpec {
         }
         deserializer.deserialize_any(CaptureVisitor)
     }
+}
+
+/// A Docker action: a verb and its subject (`run: "demo-app:1"`,
+/// `stop: app`), with the verb's fields beside it. Which fields go with
+/// which verb is checked by validation, each error at its own line.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerAction {
+    // Verbs: exactly one.
+    #[serde(default)]
+    pub run: Option<Spanned<String>>,
+    #[serde(default)]
+    pub start: Option<Spanned<String>>,
+    #[serde(default)]
+    pub stop: Option<Spanned<String>>,
+    #[serde(default)]
+    pub restart: Option<Spanned<String>>,
+    #[serde(default)]
+    pub remove: Option<Spanned<String>>,
+    #[serde(default)]
+    pub replace: Option<Spanned<String>>,
+    #[serde(default)]
+    pub exec: Option<Spanned<String>>,
+    #[serde(default)]
+    pub wait: Option<Spanned<String>>,
+    #[serde(default)]
+    pub copy_out: Option<Spanned<String>>,
+    #[serde(default)]
+    pub copy_in: Option<Spanned<String>>,
+    #[serde(default)]
+    pub build: Option<Spanned<String>>,
+    /// `sweep: run`: remove every container, volume and image this run made.
+    #[serde(default)]
+    pub sweep: Option<Spanned<String>>,
+
+    // Fields.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    #[serde(default)]
+    pub env: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub entrypoint: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub ports: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub volumes: Option<Spanned<VolumesSpec>>,
+    #[serde(default)]
+    pub network: Option<Spanned<String>>,
+    #[serde(default)]
+    pub labels: IndexMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub healthcheck: Option<Spanned<Healthcheck>>,
+    #[serde(default)]
+    pub grace: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub user: Option<Spanned<String>>,
+    #[serde(default)]
+    pub workdir: Option<Spanned<String>>,
+    #[serde(default)]
+    pub until: Option<Spanned<String>>,
+    #[serde(rename = "for", default)]
+    pub within: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub exit_code: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub log: Option<Spanned<String>>,
+    #[serde(default)]
+    pub times: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub dockerfile: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tag: Option<Spanned<String>>,
+    #[serde(default)]
+    pub args: IndexMap<String, Spanned<String>>,
+}
+
+/// `volumes:` is a list of mounts for `run`, and a yes/no for `remove`.
+#[derive(Debug, Clone)]
+pub enum VolumesSpec {
+    Mounts(Vec<String>),
+    Remove(bool),
+}
+
+impl<'de> Deserialize<'de> for VolumesSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct VolumesVisitor;
+        impl<'de> serde::de::Visitor<'de> for VolumesVisitor {
+            type Value = VolumesSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a list of mounts like [\"app-data:/data\"], or true/false with `remove`",
+                )
+            }
+            fn visit_bool<E: serde::de::Error>(self, remove: bool) -> Result<VolumesSpec, E> {
+                Ok(VolumesSpec::Remove(remove))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<VolumesSpec, A::Error> {
+                let mut mounts = Vec::new();
+                while let Some(mount) = seq.next_element::<String>()? {
+                    mounts.push(mount);
+                }
+                Ok(VolumesSpec::Mounts(mounts))
+            }
+        }
+        deserializer.deserialize_any(VolumesVisitor)
+    }
+}
+
+/// How to tell a container is healthy: firedrill polls an HTTP path on its
+/// published port (`http`), or the engine runs a command (`cmd`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Healthcheck {
+    #[serde(default)]
+    pub http: Option<Spanned<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub interval: Option<HumanDuration>,
+    #[serde(default)]
+    pub timeout: Option<HumanDuration>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(rename = "for", default)]
+    pub within: Option<HumanDuration>,
 }
 
 /// Polls after a step until the service answers, e.g. after a deploy.

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, did_you_mean};
-use super::model::{CaptureSpec, Drill, Expect, Location, Spanned, Step};
+use super::model::{CaptureSpec, Drill, Expect, Location, Spanned, Step, VolumesSpec};
 use super::template::{Lookup, LookupError, Reference, Renderer};
 
 /// The matchers `expect.json` and `expect.headers` understand.
@@ -107,6 +107,9 @@ pub fn step_kinds(step: &Step) -> Vec<(&'static str, Location)> {
     if let Some(v) = &step.sleep {
         kinds.push(("sleep", v.referenced));
     }
+    if let Some(v) = &step.docker {
+        kinds.push(("docker", v.referenced));
+    }
     kinds
 }
 
@@ -194,7 +197,7 @@ impl Checker<'_> {
             [] => {
                 self.push(
                     Diagnostic::new(spanned.referenced, "this step has no kind")
-                        .with_help("give it exactly one of: http, exec, manual, sleep"),
+                        .with_help("give it exactly one of: http, exec, docker, manual, sleep"),
                 );
                 return;
             }
@@ -244,6 +247,7 @@ impl Checker<'_> {
         match kind {
             "http" => self.check_http(step),
             "exec" => self.check_exec(step),
+            "docker" => self.check_docker(step),
             "manual" => {
                 if let Some(manual) = &step.manual {
                     self.render_string(manual);
@@ -251,12 +255,15 @@ impl Checker<'_> {
             }
             _ => {}
         }
+        // A docker exec expects and captures like a local exec.
+        let docker_exec = step.docker.as_ref().is_some_and(|d| d.value.exec.is_some());
+        let result_kind = if docker_exec { "exec" } else { kind };
         if let Some(expect) = &step.expect {
-            self.check_expect(kind, expect);
+            self.check_expect(result_kind, expect);
         }
         for (name, capture) in &step.capture {
             self.check_name(name, capture.referenced, "capture");
-            self.check_capture(kind, name, capture);
+            self.check_capture(result_kind, name, capture);
         }
     }
 
@@ -383,6 +390,203 @@ impl Checker<'_> {
         }
         if let Some(cwd) = &e.cwd {
             self.render_string(cwd);
+        }
+    }
+
+    fn check_docker(&mut self, step: &Step) {
+        use crate::steps::docker::{VERBS, fields, verbs};
+        let Some(docker) = &step.docker else { return };
+        let action = &docker.value;
+        let set = verbs(action);
+        let verb_names: Vec<&str> = VERBS.iter().map(|(v, _)| *v).collect();
+        let (verb, subject) = match set.as_slice() {
+            [] => {
+                self.push(
+                    Diagnostic::new(docker.referenced, "a docker step needs a verb")
+                        .with_help(format!("one of: {}", verb_names.join(", "))),
+                );
+                return;
+            }
+            [one] => *one,
+            [(first, _), (second, at), ..] => {
+                self.push(
+                    Diagnostic::new(
+                        at.referenced,
+                        format!(
+                            "a docker step has one verb; this one has `{first}` and `{second}`"
+                        ),
+                    )
+                    .at_key(*second)
+                    .with_help("split it into two steps"),
+                );
+                return;
+            }
+        };
+        self.render_string(subject);
+        let allowed = VERBS
+            .iter()
+            .find(|(v, _)| *v == verb)
+            .map_or(&[][..], |(_, f)| *f);
+        for (field, at) in fields(action) {
+            if !allowed.contains(&field) {
+                let help = if allowed.is_empty() {
+                    format!("`{verb}` takes no other fields")
+                } else {
+                    format!("`{verb}` takes: {}", allowed.join(", "))
+                };
+                self.push(
+                    Diagnostic::new(at, format!("`{field}` does not go with `{verb}`"))
+                        .at_key(field)
+                        .with_help(help),
+                );
+            }
+        }
+        let need = |checker: &mut Self, present: bool, field: &str, example: &str| {
+            if !present {
+                checker.push(
+                    Diagnostic::new(subject.referenced, format!("`{verb}` needs `{field}`"))
+                        .with_help(format!("for example `{example}`")),
+                );
+            }
+        };
+        match verb {
+            "replace" => need(
+                self,
+                action.image.is_some(),
+                "image",
+                "docker: { replace: app, image: \"demo-app:2\" }",
+            ),
+            "exec" => need(
+                self,
+                action.argv.is_some(),
+                "argv",
+                "docker: { exec: app, argv: [cat, /data/FORMAT] }",
+            ),
+            "wait" => {
+                need(
+                    self,
+                    action.until.is_some() || action.log.is_some(),
+                    "until",
+                    "docker: { wait: app, until: healthy, for: 30s }",
+                );
+                if let Some(until) = &action.until {
+                    if !["running", "healthy", "exited"].contains(&until.value.as_str()) {
+                        self.push(
+                            Diagnostic::new(
+                                until.referenced,
+                                format!("unknown `until: {}`", until.value),
+                            )
+                            .with_help("use running, healthy or exited (or `log: text`)"),
+                        );
+                    }
+                }
+            }
+            "copy_out" => {
+                need(
+                    self,
+                    action.path.is_some(),
+                    "path",
+                    "docker: { copy_out: app, path: /data, to: backup.tar }",
+                );
+                need(
+                    self,
+                    action.to.is_some(),
+                    "to",
+                    "docker: { copy_out: app, path: /data, to: backup.tar }",
+                );
+            }
+            "copy_in" => {
+                need(
+                    self,
+                    action.from.is_some(),
+                    "from",
+                    "docker: { copy_in: app, from: backup.tar, path: / }",
+                );
+                need(
+                    self,
+                    action.path.is_some(),
+                    "path",
+                    "docker: { copy_in: app, from: backup.tar, path: / }",
+                );
+            }
+            "build" => need(
+                self,
+                action.tag.is_some(),
+                "tag",
+                "docker: { build: ., tag: \"demo-app:1\" }",
+            ),
+            "sweep" if subject.value != "run" => self.push(
+                Diagnostic::new(
+                    subject.referenced,
+                    format!("`sweep: {}` is not a sweep", subject.value),
+                )
+                .with_help("write `sweep: run` to remove everything this run created"),
+            ),
+            _ => {}
+        }
+        if let Some(volumes) = &action.volumes {
+            let ok = match (&volumes.value, verb) {
+                (VolumesSpec::Mounts(_), "run") | (VolumesSpec::Remove(_), "remove") => true,
+                _ => verb != "run" && verb != "remove",
+            };
+            if !ok {
+                self.push(Diagnostic::new(
+                    volumes.referenced,
+                    match verb {
+                        "run" => {
+                            "`volumes` of `run` is a list of mounts, like [\"app-data:/data\"]"
+                        }
+                        _ => "`volumes` of `remove` is true or false",
+                    },
+                ));
+            }
+        }
+        if let Some(check) = &action.healthcheck {
+            if check.value.http.is_none() && check.value.cmd.is_none() {
+                self.push(
+                    Diagnostic::new(check.referenced, "a healthcheck needs `http` or `cmd`")
+                        .with_help("`healthcheck: { http: /health }` polls the published port; `{ cmd: [...] }` runs in the container"),
+                );
+            }
+            if let Some(path) = &check.value.http {
+                self.render_string(path);
+            }
+        }
+        let mut strings: Vec<&Spanned<String>> = Vec::new();
+        strings.extend(action.env.values());
+        strings.extend(action.labels.values());
+        strings.extend(action.args.values());
+        for list in [
+            &action.command,
+            &action.entrypoint,
+            &action.ports,
+            &action.argv,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            strings.extend(list.value.iter());
+        }
+        for single in [
+            &action.name,
+            &action.image,
+            &action.network,
+            &action.user,
+            &action.workdir,
+            &action.log,
+            &action.path,
+            &action.to,
+            &action.from,
+            &action.dockerfile,
+            &action.tag,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            strings.push(single);
+        }
+        for text in strings {
+            self.render_string(text);
         }
     }
 

@@ -131,6 +131,11 @@ pub fn prepare(
         for (name, value) in &d.target.headers {
             target.headers.push((name.clone(), renderer.string(value)));
         }
+        target.docker = d
+            .target
+            .docker
+            .as_ref()
+            .map(|address| renderer.string(address));
         problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
     }
     scope.facts.base_url = target.base_url.clone();
@@ -196,6 +201,7 @@ pub async fn execute(
         drill,
         options,
         observers,
+        docker: crate::steps::docker::Engine::new(target.docker.clone()),
         target,
         http,
     };
@@ -270,7 +276,7 @@ pub async fn execute(
         duration_ms: millis(duration),
         human_ms,
         operator: options.operator_name.clone(),
-        docker_version: None,
+        docker_version: executor.docker.version(),
         budget_ms: budget.map(millis),
         over_budget: budget.is_some_and(|b| duration > b),
         drill_file: drill.path.display().to_string(),
@@ -361,6 +367,7 @@ struct Executor<'a> {
     observers: &'a Observers,
     target: ResolvedTarget,
     http: reqwest::Client,
+    docker: crate::steps::docker::Engine,
 }
 
 impl Executor<'_> {
@@ -532,7 +539,10 @@ impl Executor<'_> {
         let deadline = retry.as_ref().and_then(|r| r.within).map(|w| clock + w.0);
         let ctx = StepContext {
             http: &self.http,
+            docker: &self.docker,
             operator: &self.options.operator,
+            run_id: &self.options.run_id,
+            drill: &self.drill.drill.drill.value,
             step_name: name,
             owner: record.owner.as_deref(),
             budget,

@@ -5,6 +5,7 @@
 //! Adding a kind: a new file here, a field in `drill::model::Step`, and one
 //! arm in [`Action`].
 
+pub mod docker;
 pub mod exec;
 pub mod http;
 pub mod manual;
@@ -24,7 +25,12 @@ use crate::report::record::Intervention;
 /// What every step kind may use while it runs.
 pub struct StepContext<'a> {
     pub http: &'a reqwest::Client,
+    /// The Docker engine, connected on first use.
+    pub docker: &'a docker::Engine,
     pub operator: &'a Arc<dyn Operator>,
+    /// Labels what Docker steps create, so a sweep finds it.
+    pub run_id: &'a str,
+    pub drill: &'a str,
     pub step_name: &'a str,
     pub owner: Option<&'a str>,
     pub budget: Option<Duration>,
@@ -37,6 +43,8 @@ pub struct StepContext<'a> {
 pub struct ResolvedTarget {
     pub base_url: Option<String>,
     pub headers: Vec<(String, String)>,
+    /// `target.docker`, resolved; `None` falls back to `DOCKER_HOST`.
+    pub docker: Option<String>,
 }
 
 /// A step with every template resolved, ready to run.
@@ -46,6 +54,7 @@ pub enum Action {
     Exec(exec::ExecCommand),
     Manual(manual::ManualPrompt),
     Sleep(sleep::Sleep),
+    Docker(docker::DockerCommand),
 }
 
 impl Action {
@@ -72,6 +81,9 @@ impl Action {
         if let Some(duration) = &step.sleep {
             return Ok(Action::Sleep(sleep::Sleep(duration.value.0)));
         }
+        if let Some(spec) = &step.docker {
+            return docker::DockerCommand::resolve(&spec.value, step, renderer).map(Action::Docker);
+        }
         Err("the step has no kind".into())
     }
 
@@ -82,6 +94,7 @@ impl Action {
             Action::Exec(_) => "exec",
             Action::Manual(_) => "manual",
             Action::Sleep(_) => "sleep",
+            Action::Docker(_) => "docker",
         }
     }
 
@@ -90,6 +103,7 @@ impl Action {
         match self {
             Action::Http(request) => request.timeout,
             Action::Exec(command) => command.timeout,
+            Action::Docker(command) => command.own_timeout(),
             _ => None,
         }
     }
@@ -107,6 +121,7 @@ impl Action {
             Action::Exec(command) => command.attempt(ctx).await,
             Action::Manual(prompt) => prompt.attempt(ctx).await,
             Action::Sleep(sleep) => sleep.attempt().await,
+            Action::Docker(command) => command.attempt(ctx).await,
         }
     }
 
@@ -117,6 +132,7 @@ impl Action {
             Action::Exec(command) => command.describe(),
             Action::Manual(prompt) => format!("ask a person: {}", prompt.instructions),
             Action::Sleep(sleep) => format!("wait {}", humantime::format_duration(sleep.0)),
+            Action::Docker(command) => command.describe(),
         }
     }
 }
