@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::drill::{self, LoadedDrill};
 use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, History, Store, Threshold};
-use crate::operator::{ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
+use crate::operator::{Answers, ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
 use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
 use crate::report::record::{RunOutcome, timestamp};
 use crate::report::{AfterRun, Format, LogObserver, terminal};
@@ -56,6 +56,17 @@ pub enum Command {
     /// Past runs: outcomes, times, and each step of the latest run against
     /// the median of the runs before it.
     History(HistoryArgs),
+    /// Write the drill as a Markdown runbook for people (nothing runs).
+    Runbook(RunbookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// The drill file (YAML or JSON).
+    pub drill: PathBuf,
+    /// Write the runbook here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +97,14 @@ pub struct RunArgs {
     /// Also fail on any intervention, help needed or budget overrun.
     #[arg(long)]
     pub strict: bool,
+    /// Script the operator: answers per step name (manual results and what
+    /// to do on failure), for CI and tests.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Continue an interrupted or aborted run (its record, or its journal
+    /// after a crash) from its first unfinished step, with its captures.
+    #[arg(long, value_name = "RECORD")]
+    pub resume: Option<PathBuf>,
     /// Also write the run as JUnit XML, for a CI test tab.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -201,12 +220,38 @@ pub fn main(cli: Cli) -> i32 {
         },
         Command::Report(args) => report(&args),
         Command::History(args) => history(&args),
+        Command::Runbook(args) => runbook(&args),
         Command::Run(args) => {
             let http = std::thread::spawn(crate::run::http_client);
             match load(&args.drill) {
                 Ok(loaded) => run(&loaded, &args, http.join().unwrap_or_default()),
                 Err(code) => code,
             }
+        }
+    }
+}
+
+/// `firedrill runbook`: the drill as a Markdown runbook.
+fn runbook(args: &RunbookArgs) -> i32 {
+    let loaded = match load(&DrillArgs {
+        drill: args.drill.clone(),
+        vars: Vec::new(),
+    }) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let text = crate::runbook::runbook(&loaded);
+    match &args.output {
+        Some(path) => match crate::report::journal::write_atomically(path, text.as_bytes()) {
+            Ok(()) => exit::PASSED,
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                exit::FAILED
+            }
+        },
+        None => {
+            print!("{text}");
+            exit::PASSED
         }
     }
 }
@@ -318,15 +363,47 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         Err(code) => return code,
     };
     let operator_name = args.operator.clone().unwrap_or_else(login_name);
+    let answers = match &args.answers {
+        Some(path) => match Answers::load(path, &loaded.step_names) {
+            Ok(answers) => answers,
+            Err(diagnostics) => {
+                eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+                return exit::INVALID;
+            }
+        },
+        None => Answers::default(),
+    };
+    let resume = match &args.resume {
+        Some(path) => match crate::history::read_run(path) {
+            Ok(previous) if previous.drill == loaded.drill.drill.value => Some(previous),
+            Ok(previous) => {
+                eprintln!(
+                    "error: --resume: {} is a run of `{}`, not of `{}`",
+                    path.display(),
+                    previous.drill,
+                    loaded.drill.drill.value
+                );
+                return exit::INVALID;
+            }
+            Err(err) => {
+                eprintln!("error: --resume: {err}");
+                return exit::INVALID;
+            }
+        },
+        None => None,
+    };
+    // A terminal makes the run interactive unless a policy says otherwise.
     let interactive = std::io::stdin().is_terminal() && args.manual.is_none();
     let operator: Arc<dyn Operator> = if interactive {
         Arc::new(TerminalOperator {
             name: operator_name.clone(),
+            answers,
         })
     } else {
         Arc::new(Unattended {
             name: operator_name.clone(),
             policy: args.manual,
+            answers,
         })
     };
     let options = RunOptions {
@@ -336,6 +413,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         operator_name,
         strict: args.strict,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        resume,
     };
     let started_at = timestamp(SystemTime::now());
     let prepared = match crate::run::prepare(loaded, &options, &started_at) {

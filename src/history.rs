@@ -264,6 +264,8 @@ fn journal_to_record(path: &Path, text: &str) -> Result<RunRecord, String> {
         drill_file: String::new(),
         firedrill_version: String::new(),
         reasons,
+        resumed_from: None,
+        origin_run_id: None,
         steps,
     })
 }

@@ -14,4 +14,5 @@ pub mod plan;
 pub mod redact;
 pub mod report;
 pub mod run;
+pub mod runbook;
 pub mod steps;

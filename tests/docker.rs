@@ -60,6 +60,8 @@ fn run(drill: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("record.json");
     let output = firedrill()
+        // Building the firedrill image compiles a static release binary.
+        .timeout(Duration::from_secs(1800))
         .envs(envs.iter().copied())
         .arg("run")
         .arg(drill)

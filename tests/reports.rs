@@ -63,37 +63,6 @@ fn write_json(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
 }
 
-/// Compares with `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1` rewrites it.
-fn snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "no snapshot {}: run with UPDATE_SNAPSHOTS=1 and review it",
-            path.display()
-        )
-    });
-    if actual != expected {
-        let line = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, e)| a != e)
-            .unwrap_or_else(|| actual.lines().count().min(expected.lines().count()));
-        panic!(
-            "{name} differs from its snapshot at line {}:\n  now:      {:?}\n  snapshot: {:?}\n\
-             (if the change is intended, rerun with UPDATE_SNAPSHOTS=1 and review the diff)\n\nnow:\n{actual}",
-            line + 1,
-            actual.lines().nth(line),
-            expected.lines().nth(line)
-        );
-    }
-}
-
 fn report(record: &Path, format: &str) -> String {
     let output = firedrill()
         .args(["report", "--format", format])
@@ -114,7 +83,7 @@ fn markdown_of_a_recorded_run_matches_its_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let record = runs_with_history(dir.path());
     let md = report(&record, "markdown");
-    snapshot("rollback.md", &md);
+    common::snapshot("rollback.md", &md);
     // What a reviewer must find, whatever the snapshot says.
     for needle in [
         "## ❌ firedrill · rollback-rehearsal: failed",
@@ -137,7 +106,7 @@ fn terminal_report_matches_its_snapshot_and_flags_the_regression() {
     let dir = tempfile::tempdir().unwrap();
     let record = runs_with_history(dir.path());
     let text = report(&record, "terminal");
-    snapshot("rollback.terminal.txt", &text);
+    common::snapshot("rollback.terminal.txt", &text);
     let line = text
         .lines()
         .find(|l| l.starts_with("Backup finished") && l.contains("3s"))
@@ -167,7 +136,7 @@ fn junit_of_a_recorded_run_matches_its_snapshot_and_parses_back() {
     let dir = tempfile::tempdir().unwrap();
     let record = runs_with_history(dir.path());
     let xml = report(&record, "junit");
-    snapshot("rollback.junit.xml", &xml);
+    common::snapshot("rollback.junit.xml", &xml);
     let parsed = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
     let suite = &parsed.test_suites[0];
     assert_eq!(suite.name.as_str(), "rollback-rehearsal");

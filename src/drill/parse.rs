@@ -66,6 +66,12 @@ pub fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
     serde_saphyr::from_str::<Drill>(text).map_err(|err| diagnostic_of(&err))
 }
 
+/// Parses any YAML or JSON document (an answers file, say) with located
+/// errors, like a drill.
+pub fn parse_any<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str::<T>(text).map_err(|err| diagnostic_of(&err))
+}
+
 fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
     let message = strip_location(&err.render_with_options(serde_saphyr::render_options! {
         snippets: serde_saphyr::SnippetMode::Off

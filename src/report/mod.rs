@@ -279,6 +279,8 @@ mod tests {
             }),
             error: Some(format!("expected 200, got 401 for token {secret}")),
             duration_us: 1_200_000,
+            captures: Default::default(),
+            carried_from: None,
         };
         RunRecord {
             schema: SCHEMA,
@@ -296,6 +298,8 @@ mod tests {
             drill_file: format!("drills/{secret}.yaml"),
             firedrill_version: "0.1.0".into(),
             reasons: vec![format!("--strict: the token {secret} was seen")],
+            resumed_from: None,
+            origin_run_id: None,
             steps: vec![step],
         }
     }

@@ -115,6 +115,13 @@ pub struct StepRecord {
     /// Microsecond wall time, for timing comparisons finer than a millisecond.
     #[serde(default)]
     pub duration_us: u64,
+    /// Values this step captured (secret ones are never stored), so that
+    /// `--resume` can continue with them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub captures: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Set when the step ran in an earlier run that this one resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 impl StepRecord {
@@ -144,6 +151,13 @@ pub struct RunRecord {
     /// Why the run failed, in words (failed steps, `--strict` reasons).
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The run this one resumed (`--resume`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    /// The first run of a resumed chain: `${run.id}` and Docker labels keep
+    /// its id, so names and sweeps stay the same across resumes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_run_id: Option<String>,
     pub steps: Vec<StepRecord>,
 }
 

@@ -127,6 +127,77 @@ impl Observer for Progress {
     }
 }
 
+/// What people did: planned manual steps, unplanned interventions, and
+/// their notes — where the runbook needed knowledge it does not contain.
+pub fn people(record: &RunRecord) -> String {
+    use super::record::InterventionKind;
+    let acted: Vec<&StepRecord> = record
+        .steps
+        .iter()
+        .filter(|s| s.intervention.is_some())
+        .collect();
+    if acted.is_empty() {
+        return String::new();
+    }
+    let planned = acted
+        .iter()
+        .filter(|s| {
+            s.intervention
+                .as_ref()
+                .is_some_and(|i| i.kind == InterventionKind::ManualStep)
+        })
+        .count();
+    let unplanned = acted.len() - planned;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut out = format!(
+        "{} · {}\n",
+        plural(planned, "planned manual step"),
+        plural(unplanned, "unplanned intervention")
+    );
+    let noted: Vec<String> = acted
+        .iter()
+        .filter_map(|step| {
+            let i = step.intervention.as_ref()?;
+            if i.note.is_none() && !i.needed_help {
+                return None;
+            }
+            let what = match i.kind {
+                InterventionKind::ManualStep => "done by hand",
+                InterventionKind::RetriedAfterFix => "fixed and retried",
+                InterventionKind::DoneByHand => "failed, then done by hand",
+                InterventionKind::Skipped => "failed, then skipped",
+            };
+            let help = i
+                .helped_by
+                .as_deref()
+                .map(|h| format!(", helped by {h}"))
+                .unwrap_or_else(|| {
+                    if i.needed_help {
+                        ", with help".into()
+                    } else {
+                        String::new()
+                    }
+                });
+            let note = i
+                .note
+                .as_deref()
+                .map(|n| format!(": \"{n}\""))
+                .unwrap_or_default();
+            Some(format!(
+                "  - {} — {what} by {}{help}{note}\n",
+                step.name, i.operator
+            ))
+        })
+        .collect();
+    if !noted.is_empty() {
+        out.push_str("Where the runbook needed knowledge it does not contain:\n");
+        for line in noted {
+            out.push_str(&line);
+        }
+    }
+    out
+}
+
 /// The symbol shown for an outcome.
 pub fn symbol(outcome: Outcome) -> &'static str {
     match outcome {
@@ -274,6 +345,7 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
     for reason in &record.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }
+    out.push_str(&people(record));
     if let Some(path) = record_path {
         out.push_str(&format!("record: {}\n", path.display()));
     }

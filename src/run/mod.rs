@@ -13,11 +13,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
-use crate::drill::model::{Location, Spanned, Step};
+use crate::drill::model::{CaptureSpec, Location, Spanned, Step};
 use crate::drill::template::{Renderer, TemplateError, to_text};
 use crate::operator::Operator;
+use crate::operator::{FailureChoice, FailureRequest};
 use crate::report::record::{
-    Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord, millis, timestamp,
+    Intervention, InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord,
+    millis, timestamp,
 };
 use crate::steps::{Action, ResolvedTarget, StepContext, Verdict};
 use event::{Event, Observers};
@@ -43,6 +45,8 @@ pub struct RunOptions {
     /// `--strict`: interventions, help and budget overruns fail the run.
     pub strict: bool,
     pub max_body_bytes: usize,
+    /// `--resume`: the earlier run to continue.
+    pub resume: Option<RunRecord>,
 }
 
 /// Stops a run from outside (Ctrl-C). The first cancel stops the steps and
@@ -69,8 +73,12 @@ pub fn prepare(
 ) -> Result<Prepared, Diagnostics> {
     let d = &drill.drill;
     let mut problems: Vec<Diagnostic> = Vec::new();
+    let origin = options
+        .resume
+        .as_ref()
+        .map(|r| r.origin_run_id.clone().unwrap_or_else(|| r.run_id.clone()));
     let mut scope = Scope::new(RunFacts {
-        id: options.run_id.clone(),
+        id: origin.unwrap_or_else(|| options.run_id.clone()),
         drill: d.drill.value.clone(),
         started_at: started_at.to_string(),
         base_url: None,
@@ -207,8 +215,21 @@ pub async fn execute(
     };
     let mut steps = Vec::new();
     let mut failed = false;
+    let carried = options
+        .resume
+        .as_ref()
+        .map(|previous| carried_steps(drill, previous))
+        .unwrap_or_default();
     for (index, step) in d.steps.value.iter().enumerate() {
         let name = &drill.step_names[index];
+        if let Some(done) = carried.get(index) {
+            for (capture, value) in &done.captures {
+                scope.set(capture, value.clone());
+            }
+            observers.emit(Event::StepFinished { step: done });
+            steps.push(done.clone());
+            continue;
+        }
         let record = if cancel.steps.is_cancelled() {
             executor.not_run(
                 step,
@@ -282,6 +303,11 @@ pub async fn execute(
         drill_file: drill.path.display().to_string(),
         firedrill_version: env!("CARGO_PKG_VERSION").to_string(),
         reasons: Vec::new(),
+        resumed_from: options.resume.as_ref().map(|r| r.run_id.clone()),
+        origin_run_id: options
+            .resume
+            .as_ref()
+            .map(|r| r.origin_run_id.clone().unwrap_or_else(|| r.run_id.clone())),
         steps,
     };
     record.reasons = failure_reasons(&record, options.strict);
@@ -316,7 +342,11 @@ pub fn failure_reasons(record: &RunRecord, strict: bool) -> Vec<String> {
         if !strict {
             continue;
         }
-        if step.outcome == Outcome::Intervened {
+        let unplanned = step
+            .intervention
+            .as_ref()
+            .is_some_and(|i| i.kind != InterventionKind::ManualStep);
+        if step.outcome == Outcome::Intervened || unplanned {
             reasons.push(format!(
                 "--strict: {phase} `{}` needed an intervention",
                 step.name
@@ -405,6 +435,8 @@ impl Executor<'_> {
             intervention: None,
             error: Some(why.to_string()),
             duration_us: 0,
+            captures: Default::default(),
+            carried_from: None,
         }
     }
 
@@ -463,6 +495,8 @@ impl Executor<'_> {
             intervention: None,
             error: None,
             duration_us: 0,
+            captures: Default::default(),
+            carried_from: None,
         };
         let finish = |mut record: StepRecord, outcome: Outcome, error: Option<String>| {
             let elapsed = clock.elapsed();
@@ -528,58 +562,184 @@ impl Executor<'_> {
                 .or(defaults.retry.as_ref())
                 .map(|r| r.value.clone())
         };
-        let every = retry
-            .as_ref()
-            .and_then(|r| r.every)
-            .map_or(Duration::from_secs(1), |e| e.0);
-        let max_attempts = match &retry {
-            None => 1,
-            Some(r) => r.attempts.unwrap_or(u32::MAX),
-        };
-        let deadline = retry.as_ref().and_then(|r| r.within).map(|w| clock + w.0);
+        let wait = step.wait.as_ref().map(|wait| {
+            let mut renderer = Renderer::new(scope);
+            let path = renderer.string(&wait.value.http);
+            let every = wait
+                .value
+                .every
+                .as_ref()
+                .map_or(Duration::from_millis(250), |e| e.value.0);
+            (
+                crate::steps::http::join_url(self.target.base_url.as_deref(), &path),
+                wait.value.within.value.0,
+                every,
+            )
+        });
         let ctx = StepContext {
             http: &self.http,
             docker: &self.docker,
             operator: &self.options.operator,
-            run_id: &self.options.run_id,
+            run_id: &scope.facts.id,
             drill: &self.drill.drill.drill.value,
             step_name: name,
             owner: record.owner.as_deref(),
             budget,
             max_body_bytes: self.options.max_body_bytes,
         };
+        let plan = TryPlan {
+            action: &action,
+            ctx: &ctx,
+            timeout,
+            retry: retry.as_ref(),
+            wait: wait.as_ref(),
+            cancel,
+        };
 
-        let mut human = Duration::ZERO;
+        // Try; when it fails, a person may fix it and retry, do it by hand,
+        // skip it or abort. Their time at the prompt is human time.
+        let mut progress = Progress::default();
+        let mut rescue: Option<Intervention> = None;
+        let tried = loop {
+            let tried = self.try_step(&plan, &mut progress).await;
+            let failed = matches!(tried.outcome, Outcome::Failed | Outcome::TimedOut);
+            if !failed || action.is_manual() {
+                break tried;
+            }
+            let request = FailureRequest {
+                step: name.to_string(),
+                error: crate::redact::redact(tried.error.as_deref().unwrap_or("failed"))
+                    .into_owned(),
+                attempts: progress.attempts,
+            };
+            self.observers.emit(Event::WaitingForOperator { name });
+            let asked = Instant::now();
+            let operator = self.options.operator.clone();
+            let answer = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(()),
+                answer = tokio::task::spawn_blocking(move || operator.on_failure(&request)) => Ok(answer.ok().flatten()),
+            };
+            progress.human += asked.elapsed();
+            self.observers.emit(Event::OperatorAnswered { name });
+            let Ok(answer) = answer else {
+                break Tried::stop(
+                    Outcome::Cancelled,
+                    "cancelled while waiting for the operator",
+                );
+            };
+            let Some(answer) = answer else {
+                break tried;
+            };
+            let intervention = |kind| Intervention {
+                kind,
+                operator: answer.operator.clone(),
+                note: answer.note.clone(),
+                needed_help: answer.helped_by.is_some(),
+                helped_by: answer.helped_by.clone(),
+            };
+            match answer.choice {
+                FailureChoice::Retry => {
+                    rescue = Some(intervention(InterventionKind::RetriedAfterFix));
+                }
+                FailureChoice::ByHand => {
+                    break Tried {
+                        outcome: Outcome::Intervened,
+                        error: tried.error,
+                        captures: Vec::new(),
+                        intervention: Some(intervention(InterventionKind::DoneByHand)),
+                    };
+                }
+                FailureChoice::Skip => {
+                    break Tried {
+                        outcome: Outcome::Skipped,
+                        error: tried
+                            .error
+                            .map(|e| format!("skipped by {} after: {e}", answer.operator)),
+                        captures: Vec::new(),
+                        intervention: Some(intervention(InterventionKind::Skipped)),
+                    };
+                }
+                FailureChoice::Abort => {
+                    break Tried {
+                        outcome: tried.outcome,
+                        error: tried
+                            .error
+                            .map(|e| format!("aborted by {}: {e}", answer.operator)),
+                        captures: Vec::new(),
+                        intervention: None,
+                    };
+                }
+            }
+        };
+        let (outcome, intervention) = match (tried.outcome, rescue) {
+            (Outcome::Passed, Some(rescue)) => (Outcome::Intervened, Some(rescue)),
+            (outcome, Some(rescue))
+                if tried.intervention.is_none() && outcome != Outcome::Cancelled =>
+            {
+                (outcome, Some(rescue))
+            }
+            (outcome, _) => (outcome, tried.intervention),
+        };
+        record.attempts = progress.attempts;
+        record.human_ms = millis(progress.human);
+        record.intervention = intervention;
+        let secret = |capture: &str| {
+            step.capture
+                .get(capture)
+                .is_some_and(|c| matches!(&c.value, CaptureSpec::Map(m) if m.secret))
+        };
+        for captured in tried.captures {
+            if !secret(&captured.name) {
+                record
+                    .captures
+                    .insert(captured.name.clone(), captured.value.clone());
+            }
+            scope.set(&captured.name, captured.value);
+        }
+        finish(record, outcome, tried.error)
+    }
+
+    /// One try of a step: attempts under its retry policy, then `wait`.
+    async fn try_step(&self, plan: &TryPlan<'_>, progress: &mut Progress) -> Tried {
+        let started = Instant::now();
+        let every = plan
+            .retry
+            .and_then(|r| r.every)
+            .map_or(Duration::from_secs(1), |e| e.0);
+        let max_attempts = match plan.retry {
+            None => 1,
+            Some(r) => r.attempts.unwrap_or(u32::MAX),
+        };
+        let deadline = plan.retry.and_then(|r| r.within).map(|w| started + w.0);
+        let name = plan.ctx.step_name;
+        let action = plan.action;
         let mut attempts = 0u32;
-        let (outcome, error, captures, intervention) = loop {
+        let tried = loop {
             attempts += 1;
+            progress.attempts += 1;
             let attempt_timeout = match deadline {
-                Some(deadline) => timeout.min(
+                Some(deadline) => plan.timeout.min(
                     deadline
                         .saturating_duration_since(Instant::now())
                         .max(Duration::from_millis(1)),
                 ),
-                None => timeout,
+                None => plan.timeout,
             };
             if action.is_manual() {
                 self.observers.emit(Event::WaitingForOperator { name });
             }
             let result = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => None,
-                result = tokio::time::timeout(attempt_timeout, action.attempt(&ctx)) => Some(result),
+                _ = plan.cancel.cancelled() => None,
+                result = tokio::time::timeout(attempt_timeout, action.attempt(plan.ctx)) => Some(result),
             };
             if action.is_manual() {
                 self.observers.emit(Event::OperatorAnswered { name });
             }
             let (failure, timed_out) = match result {
                 None => {
-                    break (
-                        Outcome::Cancelled,
-                        Some("cancelled: the run was interrupted".to_string()),
-                        Vec::new(),
-                        None,
-                    );
+                    break Tried::stop(Outcome::Cancelled, "cancelled: the run was interrupted");
                 }
                 Some(Err(_)) => (
                     format!(
@@ -589,37 +749,35 @@ impl Executor<'_> {
                     true,
                 ),
                 Some(Ok(attempt)) => {
-                    human += attempt.human;
+                    progress.human += attempt.human;
+                    let done = |outcome, error| Tried {
+                        outcome,
+                        error,
+                        captures: Vec::new(),
+                        intervention: attempt.intervention.clone(),
+                    };
                     match attempt.verdict {
                         Verdict::Passed => {
-                            break (
-                                Outcome::Passed,
-                                None,
-                                attempt.captures,
-                                attempt.intervention,
-                            );
+                            break Tried {
+                                outcome: Outcome::Passed,
+                                error: None,
+                                captures: attempt.captures,
+                                intervention: attempt.intervention,
+                            };
                         }
-                        Verdict::ManualDone => {
-                            break (Outcome::ManualDone, None, Vec::new(), attempt.intervention);
-                        }
-                        Verdict::Skipped(why) => {
-                            break (
-                                Outcome::Skipped,
-                                Some(why),
-                                Vec::new(),
-                                attempt.intervention,
-                            );
-                        }
+                        Verdict::ManualDone => break done(Outcome::ManualDone, None),
+                        Verdict::Skipped(why) => break done(Outcome::Skipped, Some(why)),
                         Verdict::Failed(why) if action.is_manual() => {
-                            break (Outcome::Failed, Some(why), Vec::new(), attempt.intervention);
+                            break done(Outcome::Failed, Some(why));
                         }
                         Verdict::Failed(why) => (why, false),
                     }
                 }
             };
             let next_try = Instant::now() + every;
-            let can_retry =
-                attempts < max_attempts && deadline.is_none_or(|d| next_try < d) && retry.is_some();
+            let can_retry = plan.retry.is_some()
+                && attempts < max_attempts
+                && deadline.is_none_or(|d| next_try < d);
             if !can_retry {
                 let outcome = if timed_out {
                     Outcome::TimedOut
@@ -629,12 +787,12 @@ impl Executor<'_> {
                 let failure = if attempts > 1 {
                     format!(
                         "{failure} (after {attempts} attempts in {})",
-                        humantime::format_duration(round_ms(clock.elapsed()))
+                        humantime::format_duration(round_ms(started.elapsed()))
                     )
                 } else {
                     failure
                 };
-                break (outcome, Some(failure), Vec::new(), None);
+                break Tried::stop(outcome, failure);
             }
             let shown = crate::redact::redact(&failure);
             self.observers.emit(Event::AttemptFailed {
@@ -645,44 +803,99 @@ impl Executor<'_> {
             });
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => break (Outcome::Cancelled, Some(format!("cancelled while retrying; last error: {failure}")), Vec::new(), None),
+                _ = plan.cancel.cancelled() => break Tried::stop(Outcome::Cancelled, format!("cancelled while retrying; last error: {failure}")),
                 _ = tokio::time::sleep(every) => {}
             }
         };
-        record.attempts = attempts;
-        record.human_ms = millis(human);
-        record.intervention = intervention;
-
-        if outcome == Outcome::Passed {
-            if let Some(wait) = &step.wait {
-                let mut renderer = Renderer::new(scope);
-                let path = renderer.string(&wait.value.http);
-                let url = crate::steps::http::join_url(self.target.base_url.as_deref(), &path);
-                let within = wait.value.within.value.0;
-                let every = wait
-                    .value
-                    .every
-                    .as_ref()
-                    .map_or(Duration::from_millis(250), |e| e.value.0);
-                let waited = match url {
-                    Ok(url) => wait_until_up(&self.http, &url, within, every, cancel).await,
-                    Err(err) => Err(err),
+        if tried.outcome != Outcome::Passed {
+            return tried;
+        }
+        if let Some((url, within, every)) = plan.wait {
+            let waited = match url {
+                Ok(url) => wait_until_up(&self.http, url, *within, *every, plan.cancel).await,
+                Err(err) => Err(err.clone()),
+            };
+            if let Err(err) = waited {
+                let outcome = if plan.cancel.is_cancelled() {
+                    Outcome::Cancelled
+                } else {
+                    Outcome::Failed
                 };
-                if let Err(err) = waited {
-                    let outcome = if cancel.is_cancelled() {
-                        Outcome::Cancelled
-                    } else {
-                        Outcome::Failed
-                    };
-                    return finish(record, outcome, Some(err));
-                }
+                return Tried::stop(outcome, err);
             }
         }
-        for captured in captures {
-            scope.set(&captured.name, captured.value);
-        }
-        finish(record, outcome, error)
+        tried
     }
+}
+
+/// What a try of a step needs.
+struct TryPlan<'a> {
+    action: &'a Action,
+    ctx: &'a StepContext<'a>,
+    timeout: Duration,
+    retry: Option<&'a crate::drill::model::Retry>,
+    wait: Option<&'a (Result<String, String>, Duration, Duration)>,
+    cancel: &'a CancellationToken,
+}
+
+/// Counts across the tries of one step.
+#[derive(Default)]
+struct Progress {
+    attempts: u32,
+    human: Duration,
+}
+
+/// How one try of a step ended.
+struct Tried {
+    outcome: Outcome,
+    error: Option<String>,
+    captures: Vec<crate::steps::Captured>,
+    intervention: Option<Intervention>,
+}
+
+impl Tried {
+    fn stop(outcome: Outcome, error: impl Into<String>) -> Self {
+        Tried {
+            outcome,
+            error: Some(error.into()),
+            captures: Vec::new(),
+            intervention: None,
+        }
+    }
+}
+
+/// The steps of `previous` a resumed run keeps, by index: every step up to
+/// the first one that did not finish. A step whose captures were secret
+/// (never stored) is run again, and so is everything after it.
+fn carried_steps(drill: &LoadedDrill, previous: &RunRecord) -> Vec<StepRecord> {
+    let mut carried = Vec::new();
+    for (index, step) in drill.drill.steps.value.iter().enumerate() {
+        let Some(done) = previous
+            .steps
+            .iter()
+            .find(|s| s.phase == Phase::Steps && s.name == drill.step_names[index])
+        else {
+            break;
+        };
+        let finished = done.started_at.is_some()
+            && matches!(
+                done.outcome,
+                Outcome::Passed | Outcome::ManualDone | Outcome::Intervened | Outcome::Skipped
+            );
+        let secret_capture = step
+            .value
+            .capture
+            .values()
+            .any(|c| matches!(&c.value, CaptureSpec::Map(m) if m.secret));
+        if !finished || secret_capture {
+            break;
+        }
+        let mut kept = done.clone();
+        kept.carried_from
+            .get_or_insert_with(|| previous.run_id.clone());
+        carried.push(kept);
+    }
+    carried
 }
 
 fn round_ms(duration: Duration) -> Duration {

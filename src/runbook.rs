@@ -1,0 +1,352 @@
+//! `firedrill runbook`: the drill as a Markdown runbook for people. Written
+//! from the drill itself, so the human runbook can never drift from what
+//! the drill checks: each step in order, what it does in plain words, what
+//! must be true afterwards, who owns it, its budget, and the instructions of
+//! manual steps. Templates stay as written (`${tenant_id}`): a runbook is
+//! for any run, not one.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::drill::LoadedDrill;
+use crate::drill::model::{CaptureSpec, Spanned, Step};
+use crate::drill::template::{Lookup, LookupError, Reference, Renderer};
+use crate::steps::{Action, ResolvedTarget};
+
+/// Resolves nothing: every `${…}` stays as written.
+struct AsWritten;
+
+impl Lookup for AsWritten {
+    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
+        Ok(Some(Value::String(format!("${{{}}}", reference.display()))))
+    }
+}
+
+/// The runbook of a checked drill, as Markdown.
+pub fn runbook(drill: &LoadedDrill) -> String {
+    let d = &drill.drill;
+    let mut out = String::new();
+    let _ = writeln!(out, "# Runbook: {}\n", d.drill.value);
+    if let Some(description) = &d.description {
+        let _ = writeln!(out, "{}\n", description.trim());
+    }
+    let _ = writeln!(
+        out,
+        "_Generated from `{}` by `firedrill runbook`. Change the drill, not this file: the drill is what gets rehearsed._\n",
+        drill.path.display()
+    );
+    let mut facts = Vec::new();
+    if let Some(owner) = &d.owner {
+        facts.push(("Owner", owner.clone()));
+    }
+    if let Some(budget) = &d.budget {
+        facts.push((
+            "Time budget",
+            humantime::format_duration(budget.value.0).to_string(),
+        ));
+    }
+    if let Some(url) = &d.target.base_url {
+        facts.push(("Target", format!("`{}`", url.value)));
+    }
+    if let Some(docker) = &d.target.docker {
+        facts.push(("Docker engine", format!("`{}`", docker.value)));
+    }
+    if !d.secrets.is_empty() {
+        let secrets: Vec<String> = d
+            .secrets
+            .iter()
+            .map(
+                |(name, source)| match (&source.value.env, &source.value.file) {
+                    (Some(var), _) => format!("`{name}` (environment variable `{var}`)"),
+                    (None, Some(file)) => format!("`{name}` (file `{file}`)"),
+                    _ => format!("`{name}`"),
+                },
+            )
+            .collect();
+        facts.push(("Secrets you need", secrets.join(", ")));
+    }
+    let manual = d
+        .steps
+        .value
+        .iter()
+        .chain(&d.cleanup)
+        .filter(|s| s.value.manual.is_some())
+        .count();
+    facts.push((
+        "Steps",
+        format!(
+            "{} ({} by hand), plus {} cleanup",
+            d.steps.value.len(),
+            manual,
+            d.cleanup.len()
+        ),
+    ));
+    let _ = writeln!(out, "| | |\n|---|---|");
+    for (key, value) in facts {
+        let _ = writeln!(out, "| {key} | {} |", cell(&value));
+    }
+    if !d.vars.is_empty() {
+        let _ = writeln!(out, "\n**Values used below**\n");
+        for (name, value) in &d.vars {
+            let _ = writeln!(out, "- `${{{name}}}` = `{}`", plain(&value.value));
+        }
+    }
+    let _ = writeln!(out, "\n## Steps\n");
+    for (i, (step, name)) in d.steps.value.iter().zip(&drill.step_names).enumerate() {
+        describe(&mut out, i + 1, name, step, d.owner.as_deref());
+    }
+    if !d.cleanup.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Cleanup\n\nAlways done at the end — after success, after a failure, and after an interruption.\n"
+        );
+        for (i, (step, name)) in d.cleanup.iter().zip(&drill.cleanup_names).enumerate() {
+            describe(&mut out, i + 1, name, step, d.owner.as_deref());
+        }
+    }
+    out
+}
+
+fn describe(
+    out: &mut String,
+    number: usize,
+    name: &str,
+    spanned: &Spanned<Step>,
+    drill_owner: Option<&str>,
+) {
+    let step = &spanned.value;
+    let kind = crate::drill::validate::step_kinds(step)
+        .first()
+        .map_or("step", |(k, _)| *k);
+    let by_hand = if kind == "manual" { " ✋ by hand" } else { "" };
+    let _ = writeln!(out, "### {number}. {name}{by_hand}\n");
+    let mut facts = vec![kind.to_string()];
+    if let Some(owner) = step.owner.as_deref().or(drill_owner) {
+        facts.push(format!("owner **{owner}**"));
+    }
+    if let Some(budget) = &step.budget {
+        facts.push(format!(
+            "budget {}",
+            humantime::format_duration(budget.value.0)
+        ));
+    }
+    if let Some(timeout) = &step.timeout {
+        facts.push(format!(
+            "gives up after {}",
+            humantime::format_duration(timeout.value.0)
+        ));
+    }
+    let _ = writeln!(out, "_{}_\n", facts.join(" · "));
+    if let Some(when) = &step.when {
+        let _ = writeln!(out, "Only when `{}`.\n", when.value);
+    }
+    let _ = writeln!(out, "{}\n", what_it_does(step));
+    if let Some(expect) = &step.expect {
+        let e = &expect.value;
+        let mut checks = Vec::new();
+        if let Some(status) = &e.status {
+            let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
+            checks.push(format!("the status is {}", codes.join(" or ")));
+        }
+        for (path, value) in &e.json {
+            checks.push(format!("`{path}` {}", expectation(&value.value)));
+        }
+        for (header, value) in &e.headers {
+            checks.push(format!(
+                "the `{header}` header {}",
+                expectation(&value.value)
+            ));
+        }
+        if let Some(part) = &e.body_contains {
+            checks.push(format!("the body contains `{}`", part.value));
+        }
+        if let Some(code) = &e.exit_code {
+            checks.push(format!("it exits with {}", code.value));
+        }
+        if let Some(part) = &e.stdout_contains {
+            checks.push(format!("its output contains `{}`", part.value));
+        }
+        if let Some(part) = &e.stderr_contains {
+            checks.push(format!("its error output contains `{}`", part.value));
+        }
+        if let Some(pattern) = &e.stdout_matches {
+            checks.push(format!("its output matches `/{}/`", pattern.value));
+        }
+        if !checks.is_empty() {
+            let _ = writeln!(out, "**Check that** {}.\n", checks.join("; "));
+        }
+    }
+    if let Some(retry) = &step.retry {
+        let r = &retry.value;
+        let mut text = String::from("Not there yet? Try again");
+        if let Some(every) = r.every {
+            text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
+        }
+        if let Some(within) = r.within {
+            text.push_str(&format!(
+                " for up to {}",
+                humantime::format_duration(within.0)
+            ));
+        }
+        if let Some(attempts) = r.attempts {
+            text.push_str(&format!(", at most {attempts} times"));
+        }
+        let _ = writeln!(out, "{text}.\n");
+    }
+    if let Some(wait) = &step.wait {
+        let _ = writeln!(
+            out,
+            "Then wait until `{}` answers (up to {}).\n",
+            wait.value.http.value,
+            humantime::format_duration(wait.value.within.value.0)
+        );
+    }
+    if !step.capture.is_empty() {
+        let notes: Vec<String> = step
+            .capture
+            .iter()
+            .map(|(name, spec)| match &spec.value {
+                CaptureSpec::Shorthand(source) => {
+                    format!("`${{{name}}}` from {}", source_words(source))
+                }
+                CaptureSpec::Map(map) => {
+                    let from = map
+                        .path
+                        .as_deref()
+                        .map(source_words)
+                        .or(map.header.as_ref().map(|h| format!("the `{h}` header")))
+                        .or(map
+                            .stdout_regex
+                            .as_ref()
+                            .map(|r| format!("the output matching `/{r}/`")))
+                        .unwrap_or_default();
+                    let secret = if map.secret {
+                        " (a secret: never write it down)"
+                    } else {
+                        ""
+                    };
+                    format!("`${{{name}}}` from {from}{secret}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "**Note down** {}.\n", notes.join(", "));
+    }
+}
+
+fn what_it_does(step: &Step) -> String {
+    if let Some(manual) = &step.manual {
+        let quoted: Vec<String> = manual
+            .value
+            .trim()
+            .lines()
+            .map(|l| format!("> {l}"))
+            .collect();
+        return quoted.join("\n");
+    }
+    if let Some(http) = &step.http {
+        let h = &http.value;
+        let method = h
+            .method
+            .as_ref()
+            .map_or("GET".into(), |m| m.value.to_uppercase());
+        let mut text = format!("Send `{method} {}`", h.url.value);
+        if let Some(json) = &h.json {
+            text.push_str(&format!(" with the JSON `{}`", plain(&json.value)));
+        } else if h.body.is_some() {
+            text.push_str(" with a text body");
+        } else if h.form.is_some() {
+            text.push_str(" with a form");
+        }
+        if !h.query.is_empty() {
+            let query: Vec<String> = h
+                .query
+                .iter()
+                .map(|(k, v)| format!("{k}={}", plain(&v.value)))
+                .collect();
+            text.push_str(&format!(" and the query `{}`", query.join("&")));
+        }
+        if h.auth.is_some() {
+            text.push_str(", with its own credentials");
+        }
+        return format!("{text}.");
+    }
+    if let Some(exec) = &step.exec {
+        let e = &exec.value;
+        let command = match (&e.argv, &e.shell) {
+            (Some(argv), _) => argv
+                .value
+                .iter()
+                .map(|a| a.value.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            (None, Some(shell)) => shell.value.clone(),
+            _ => String::new(),
+        };
+        let mut text = format!("Run `{command}`");
+        if let Some(cwd) = &e.cwd {
+            text.push_str(&format!(" in `{}`", cwd.value));
+        }
+        return format!("{text}.");
+    }
+    if let Some(sleep) = &step.sleep {
+        return format!("Wait {}.", humantime::format_duration(sleep.value.0));
+    }
+    // Docker: the action's own description, templates left as written.
+    let mut renderer = Renderer::new(&AsWritten);
+    match Action::resolve(step, &mut renderer, &ResolvedTarget::default()) {
+        Ok(action) => {
+            let mut words = action.describe();
+            if let Some(first) = words.get(..1) {
+                words = first.to_uppercase() + &words[1..];
+            }
+            format!("{words}.")
+        }
+        Err(err) => format!("({err})"),
+    }
+}
+
+fn expectation(value: &Value) -> String {
+    if let Value::Object(map) = value {
+        if let (1, Some((matcher, arg))) = (map.len(), map.iter().next()) {
+            let arg = plain(arg);
+            return match matcher.as_str() {
+                "exists" if arg == "false" => "is absent".into(),
+                "exists" => "is present".into(),
+                "contains" => format!("contains `{arg}`"),
+                "matches" => format!("matches `/{arg}/`"),
+                "lt" => format!("is below {arg}"),
+                "le" => format!("is at most {arg}"),
+                "gt" => format!("is above {arg}"),
+                "ge" => format!("is at least {arg}"),
+                "ne" => format!("is not `{arg}`"),
+                "length" => format!("has {arg} entries"),
+                "one_of" => format!("is one of `{arg}`"),
+                _ => format!("is `{arg}`"),
+            };
+        }
+    }
+    format!("is `{}`", plain(value))
+}
+
+fn source_words(source: &str) -> String {
+    match source {
+        "status" => "the status code".into(),
+        "stdout" => "the output".into(),
+        "stderr" => "the error output".into(),
+        "exit_code" => "the exit code".into(),
+        "$" => "the whole response".into(),
+        path => format!("`{path}` of the response"),
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
