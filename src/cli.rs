@@ -224,7 +224,17 @@ pub fn main(cli: Cli) -> i32 {
         Command::Run(args) => {
             let http = std::thread::spawn(crate::run::http_client);
             match load(&args.drill) {
-                Ok(loaded) => run(&loaded, &args, http.join().unwrap_or_default()),
+                Ok(loaded) => match http.join() {
+                    Ok(Ok(http)) => run(&loaded, &args, http),
+                    Ok(Err(err)) => {
+                        eprintln!("error: {err}");
+                        exit::FAILED
+                    }
+                    Err(_) => {
+                        eprintln!("error: setting up HTTP failed");
+                        exit::FAILED
+                    }
+                },
                 Err(code) => code,
             }
         }

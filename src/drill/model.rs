@@ -138,6 +138,8 @@ pub struct Step {
     pub sleep: Option<Spanned<HumanDuration>>,
     #[serde(default)]
     pub docker: Option<Spanned<Box<DockerAction>>>,
+    #[serde(default)]
+    pub parallel: Option<Spanned<Box<ParallelGroup>>>,
 
     #[serde(default)]
     pub expect: Option<Spanned<Box<Expect>>>,
@@ -158,7 +160,7 @@ pub struct Step {
 }
 
 /// The names of the step kinds, for messages and the record.
-pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep", "docker"];
+pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep", "docker", "parallel"];
 
 /// An HTTP request against the target.
 #[derive(Debug, Deserialize)]
@@ -347,6 +349,27 @@ impl<'de> Deserialize<'de> for CaptureSpec {
         }
         deserializer.deserialize_any(CaptureVisitor)
     }
+}
+
+/// Steps run concurrently: each sub-step once, or the sub-steps in order
+/// for each item of `for_each` (`${item}` inside), at most `max` at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelGroup {
+    /// At most this many branches at once (default: all).
+    #[serde(default)]
+    pub max: Option<Spanned<u32>>,
+    /// `{ range: [1, 20] }`, a list, or `"${a_captured_list}"`.
+    #[serde(default)]
+    pub for_each: Option<Spanned<serde_json::Value>>,
+    /// Stop the other branches at the first failure (default true).
+    #[serde(default)]
+    pub fail_fast: Option<bool>,
+    /// `{ list_name: capture }`: after the group, `${list_name}` is the list
+    /// of every branch's `capture`, in item order.
+    #[serde(default)]
+    pub collect: IndexMap<String, Spanned<String>>,
+    pub steps: Spanned<Vec<Spanned<Step>>>,
 }
 
 /// A Docker action: a verb and its subject (`run: "demo-app:1"`,

@@ -80,6 +80,14 @@ fn auto_name(step: &Step) -> String {
     if let Some(sleep) = &step.sleep {
         return format!("sleep {}", humantime::format_duration(sleep.value.0));
     }
+    if let Some(group) = &step.parallel {
+        return format!("{} steps in parallel", group.value.steps.value.len());
+    }
+    if let Some(docker) = &step.docker {
+        if let Some((verb, subject)) = crate::steps::docker::verbs(&docker.value).first() {
+            return format!("docker {verb} {}", subject.value);
+        }
+    }
     "step".to_string()
 }
 
@@ -90,6 +98,16 @@ fn shorten(text: &str) -> String {
     } else {
         format!("{}…", text.chars().take(59).collect::<String>())
     }
+}
+
+/// The names a step defines for the steps after it: its captures, or a
+/// parallel group's collected lists.
+pub fn defines(step: &Step) -> Vec<String> {
+    let mut names: Vec<String> = step.capture.keys().cloned().collect();
+    if let Some(group) = &step.parallel {
+        names.extend(group.value.collect.keys().cloned());
+    }
+    names
 }
 
 /// The kinds a step has, with where each is written.
@@ -109,6 +127,9 @@ pub fn step_kinds(step: &Step) -> Vec<(&'static str, Location)> {
     }
     if let Some(v) = &step.docker {
         kinds.push(("docker", v.referenced));
+    }
+    if let Some(v) = &step.parallel {
+        kinds.push(("parallel", v.referenced));
     }
     kinds
 }
@@ -166,7 +187,7 @@ impl Checker<'_> {
 
         let main_names = step_names(&drill.steps.value);
         for (step, name) in drill.steps.value.iter().zip(&main_names) {
-            for capture in step.value.capture.keys() {
+            for capture in &defines(&step.value) {
                 self.captured_later
                     .entry(capture.clone())
                     .or_insert_with(|| format!("step `{name}` (line {})", step.referenced.line()));
@@ -175,17 +196,17 @@ impl Checker<'_> {
         let mut seen_names = HashMap::new();
         for step in &drill.steps.value {
             self.check_step(step, &mut seen_names);
-            for capture in step.value.capture.keys() {
+            for capture in defines(&step.value) {
                 self.defined.insert(capture.clone());
-                self.captured_later.remove(capture);
+                self.captured_later.remove(&capture);
             }
         }
         // Cleanup may use any capture: a missing one skips that cleanup step.
         self.captured_later.clear();
         for step in &drill.cleanup {
             self.check_step(step, &mut seen_names);
-            for capture in step.value.capture.keys() {
-                self.defined.insert(capture.clone());
+            for capture in defines(&step.value) {
+                self.defined.insert(capture);
             }
         }
     }
@@ -196,8 +217,9 @@ impl Checker<'_> {
         let kind = match kinds.as_slice() {
             [] => {
                 self.push(
-                    Diagnostic::new(spanned.referenced, "this step has no kind")
-                        .with_help("give it exactly one of: http, exec, docker, manual, sleep"),
+                    Diagnostic::new(spanned.referenced, "this step has no kind").with_help(
+                        "give it exactly one of: http, exec, docker, manual, sleep, parallel",
+                    ),
                 );
                 return;
             }
@@ -248,6 +270,7 @@ impl Checker<'_> {
             "http" => self.check_http(step),
             "exec" => self.check_exec(step),
             "docker" => self.check_docker(step),
+            "parallel" => self.check_parallel(step, seen_names),
             "manual" => {
                 if let Some(manual) = &step.manual {
                     self.render_string(manual);
@@ -390,6 +413,94 @@ impl Checker<'_> {
         }
         if let Some(cwd) = &e.cwd {
             self.render_string(cwd);
+        }
+    }
+
+    fn check_parallel(&mut self, step: &Step, seen_names: &mut HashMap<String, Location>) {
+        let Some(group) = &step.parallel else { return };
+        let g = &group.value;
+        if let Some(max) = &g.max {
+            if max.value == 0 {
+                self.error(max.referenced, "`max` must be at least 1");
+            }
+        }
+        if let Some(for_each) = &g.for_each {
+            match &for_each.value {
+                Value::Array(_) => self.render_value(for_each),
+                Value::String(text) if text.trim_start().starts_with("${") => {
+                    self.render_value(for_each)
+                }
+                Value::Object(map) if map.len() == 1 && map.contains_key("range") => {
+                    let bounds = map["range"]
+                        .as_array()
+                        .map(|r| r.iter().map(Value::as_i64).collect::<Vec<_>>());
+                    match bounds.as_deref() {
+                        Some([Some(from), Some(to)]) if from <= to && to - from < 1_000_000 => {}
+                        _ => self.push(
+                            Diagnostic::new(
+                                for_each.referenced,
+                                "`range` takes two whole numbers, lowest first: `range: [1, 20]`",
+                            )
+                            .with_help("at most a million items"),
+                        ),
+                    }
+                }
+                _ => self.push(Diagnostic::new(
+                    for_each.referenced,
+                    "`for_each` takes a list, `{ range: [FROM, TO] }` or `\"${a_captured_list}\"`",
+                )),
+            }
+        }
+        if g.steps.value.is_empty() {
+            self.push(Diagnostic::new(
+                g.steps.referenced,
+                "a parallel group needs steps",
+            ));
+        }
+        // Inside the group: `item` is defined, and a capture is defined for
+        // the later steps of its own branch only.
+        let before = self.defined.clone();
+        if g.for_each.is_some() {
+            self.defined.insert("item".to_string());
+        }
+        let mut branch_captures = HashMap::new();
+        for sub in &g.steps.value {
+            let kinds = step_kinds(&sub.value);
+            match kinds.first() {
+                Some(("manual", at)) => self.push(
+                    Diagnostic::new(*at, "a manual step cannot run in parallel")
+                        .at_key("manual")
+                        .with_help("a person does one thing at a time: put the manual step before or after the group"),
+                ),
+                Some(("parallel", at)) => self.push(
+                    Diagnostic::new(*at, "parallel groups do not nest")
+                        .at_key("parallel")
+                        .with_help("use one group with `for_each`, or two groups one after the other"),
+                ),
+                _ => {}
+            }
+            self.check_step(sub, seen_names);
+            for (capture, spec) in &sub.value.capture {
+                branch_captures.insert(capture.clone(), spec.referenced);
+                if g.for_each.is_some() {
+                    self.defined.insert(capture.clone());
+                }
+            }
+        }
+        self.defined = before;
+        for (list, capture) in &g.collect {
+            self.check_name(list, capture.referenced, "collected list");
+            if !branch_captures.contains_key(&capture.value) {
+                let known: Vec<&str> = branch_captures.keys().map(String::as_str).collect();
+                let mut d = Diagnostic::new(
+                    capture.referenced,
+                    format!("no step in the group captures `{}`", capture.value),
+                );
+                if let Some(meant) = did_you_mean(&capture.value, &known) {
+                    d = d.with_help(format!("did you mean `{meant}`?"));
+                }
+                self.push(d);
+            }
         }
     }
 

@@ -164,6 +164,9 @@ impl Observer for LogObserver {
     fn on_event(&self, event: &Event<'_>) {
         match event {
             Event::RunStarted { drill, run_id, .. } => tracing::info!(drill, run_id, "run started"),
+            Event::GroupStarted { name, steps } => {
+                tracing::debug!(group = name, steps, "parallel group started")
+            }
             Event::StepStarted { name, kind, .. } => {
                 tracing::debug!(step = name, kind, "step started")
             }
@@ -281,6 +284,8 @@ mod tests {
             duration_us: 1_200_000,
             captures: Default::default(),
             carried_from: None,
+            parent: None,
+            queued_ms: 0,
         };
         RunRecord {
             schema: SCHEMA,

@@ -122,6 +122,17 @@ pub struct StepRecord {
     /// Set when the step ran in an earlier run that this one resumed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried_from: Option<String>,
+    /// The parallel group this step ran in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// Time spent waiting for a free slot in its parallel group, before the
+    /// step started: not part of `duration_ms`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub queued_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl StepRecord {

@@ -16,6 +16,9 @@ use crate::run::event::{Event, Observer};
 pub struct Progress {
     /// A spinner for the running step, when stdout is a terminal.
     spinner: Option<Mutex<Option<ProgressBar>>>,
+    /// Inside a parallel group: its sub-steps count on one bar instead of
+    /// a line each.
+    in_group: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -23,6 +26,7 @@ impl Progress {
     pub fn new(interactive: bool) -> Self {
         Progress {
             spinner: interactive.then(|| Mutex::new(None)),
+            in_group: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -70,6 +74,41 @@ impl Observer for Progress {
                 self.print(&format!(
                     "▶ {drill} · run {run_id} · {steps} steps{cleanup}"
                 ));
+            }
+            Event::GroupStarted { name, steps } => {
+                self.in_group
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                if let Some(slot) = &self.spinner {
+                    let bar = ProgressBar::with_draw_target(
+                        Some(*steps as u64),
+                        ProgressDrawTarget::stdout(),
+                    );
+                    let style = ProgressStyle::with_template(
+                        "  {spinner} {msg} [{bar:30}] {pos}/{len} {elapsed:.dim}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                    bar.set_style(style.progress_chars("=> "));
+                    bar.set_message(name.to_string());
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                    if let Ok(mut guard) = slot.lock() {
+                        if let Some(old) = guard.replace(bar) {
+                            old.finish_and_clear();
+                        }
+                    }
+                }
+            }
+            Event::StepStarted { .. }
+                if self.in_group.load(std::sync::atomic::Ordering::Relaxed) => {}
+            Event::AttemptFailed { .. }
+                if self.in_group.load(std::sync::atomic::Ordering::Relaxed) => {}
+            Event::StepFinished { step } if step.parent.is_some() => {
+                if let Some(slot) = &self.spinner {
+                    if let Ok(guard) = slot.lock() {
+                        if let Some(bar) = guard.as_ref() {
+                            bar.inc(1);
+                        }
+                    }
+                }
             }
             Event::StepStarted { name, kind, .. } => {
                 if let Some(slot) = &self.spinner {
@@ -119,6 +158,8 @@ impl Observer for Progress {
                 self.print(&format!("▶ cleanup{why}"));
             }
             Event::StepFinished { step } => {
+                self.in_group
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
                 self.clear_spinner();
                 self.print(&step_line(step));
             }
@@ -270,12 +311,41 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         "BUDGET".to_string(),
         "FLAGS".to_string(),
     ]];
+    // Sub-steps of parallel groups are summed up on their group's row; only
+    // the first failing ones get rows of their own.
+    let mut failed_children = 0;
     for step in &record.steps {
+        if step.parent.is_some() {
+            if !step.outcome.is_failure() || failed_children >= 5 {
+                continue;
+            }
+            failed_children += 1;
+        }
         let name = match step.phase {
             Phase::Steps => step.name.clone(),
             Phase::Cleanup => format!("{} (cleanup)", step.name),
         };
         let mut flags = Vec::new();
+        if step.kind == "parallel" {
+            let mut times: Vec<u64> = record
+                .steps
+                .iter()
+                .filter(|c| {
+                    c.parent.as_deref() == Some(step.name.as_str()) && c.started_at.is_some()
+                })
+                .map(|c| c.duration_ms)
+                .collect();
+            times.sort_unstable();
+            if let (Some(max), false) = (times.last(), times.is_empty()) {
+                let p50 = times[times.len() / 2];
+                flags.push(format!(
+                    "{} sub-steps, p50 {}, max {}",
+                    times.len(),
+                    duration_ms(p50),
+                    duration_ms(*max)
+                ));
+            }
+        }
         if step.over_budget {
             flags.push("over budget".to_string());
         }

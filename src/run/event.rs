@@ -21,6 +21,11 @@ pub enum Event<'a> {
         name: &'a str,
         kind: &'a str,
     },
+    /// A parallel group starts; its sub-steps follow, interleaved.
+    GroupStarted {
+        name: &'a str,
+        steps: usize,
+    },
     /// An attempt failed and the step will try again.
     AttemptFailed {
         name: &'a str,

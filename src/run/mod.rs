@@ -3,6 +3,7 @@
 //! knows nothing about terminals or files.
 
 pub mod event;
+mod parallel;
 pub mod scope;
 
 use std::sync::Arc;
@@ -176,12 +177,31 @@ fn read_secret(source: &crate::drill::model::SecretSource) -> Result<String, Str
 /// The HTTP client every step shares: one connection pool, keep-alive.
 /// Building it loads the system's root certificates, which takes a few
 /// milliseconds: the CLI builds it while the drill is being parsed.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .unwrap_or_default()
+///
+/// A system without CA certificates (an empty container image, say) still
+/// gets a client: plain HTTP works, and HTTPS fails its certificate check
+/// with a clear error instead of firedrill refusing to start.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    let builder = || {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
+    };
+    match builder().build() {
+        Ok(client) => Ok(client),
+        Err(err) => {
+            tracing::warn!(
+                "no usable CA certificates on this system ({}): HTTPS targets will fail their certificate check",
+                crate::steps::http::error_chain(&err)
+            );
+            builder().tls_certs_only(Vec::new()).build().map_err(|err| {
+                format!(
+                    "cannot set up HTTP: {}",
+                    crate::steps::http::error_chain(&err)
+                )
+            })
+        }
+    }
 }
 
 /// Runs a prepared drill to the end, cleanup included, and returns its
@@ -246,9 +266,26 @@ pub async fn execute(
                 Outcome::Skipped,
                 "not run: an earlier step failed",
             )
+        } else if step.value.parallel.is_some() {
+            let (group, children) = executor
+                .run_group(step, name, Phase::Steps, index, &mut scope, &cancel.steps)
+                .await;
+            failed |= group.outcome.is_failure();
+            observers.emit(Event::StepFinished { step: &group });
+            steps.push(group);
+            steps.extend(children);
+            continue;
         } else {
             executor
-                .run_step(step, name, Phase::Steps, index, &mut scope, &cancel.steps)
+                .run_step(
+                    step,
+                    name,
+                    Phase::Steps,
+                    index,
+                    &mut scope,
+                    &cancel.steps,
+                    true,
+                )
                 .await
         };
         failed |= record.outcome.is_failure();
@@ -269,6 +306,21 @@ pub async fn execute(
                 Outcome::Cancelled,
                 "not run: cleanup was interrupted",
             )
+        } else if step.value.parallel.is_some() {
+            let (group, children) = executor
+                .run_group(
+                    step,
+                    name,
+                    Phase::Cleanup,
+                    index,
+                    &mut scope,
+                    &cancel.cleanup,
+                )
+                .await;
+            observers.emit(Event::StepFinished { step: &group });
+            steps.push(group);
+            steps.extend(children);
+            continue;
         } else {
             executor
                 .run_step(
@@ -278,6 +330,7 @@ pub async fn execute(
                     index,
                     &mut scope,
                     &cancel.cleanup,
+                    true,
                 )
                 .await
         };
@@ -391,7 +444,7 @@ fn show_ms(ms: u64) -> String {
     humantime::format_duration(Duration::from_millis(ms)).to_string()
 }
 
-struct Executor<'a> {
+pub(crate) struct Executor<'a> {
     drill: &'a LoadedDrill,
     options: &'a RunOptions,
     observers: &'a Observers,
@@ -437,6 +490,8 @@ impl Executor<'_> {
             duration_us: 0,
             captures: Default::default(),
             carried_from: None,
+            parent: None,
+            queued_ms: 0,
         }
     }
 
@@ -460,6 +515,9 @@ impl Executor<'_> {
             .join("; ")
     }
 
+    /// Runs one step (not a group). `rescuable`: a person may be asked what
+    /// to do when it fails (never inside a parallel group).
+    #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
         spanned: &Spanned<Step>,
@@ -468,6 +526,7 @@ impl Executor<'_> {
         index: usize,
         scope: &mut Scope,
         cancel: &CancellationToken,
+        rescuable: bool,
     ) -> StepRecord {
         let step = &spanned.value;
         let kind = Self::kind_of(step);
@@ -497,6 +556,8 @@ impl Executor<'_> {
             duration_us: 0,
             captures: Default::default(),
             carried_from: None,
+            parent: None,
+            queued_ms: 0,
         };
         let finish = |mut record: StepRecord, outcome: Outcome, error: Option<String>| {
             let elapsed = clock.elapsed();
@@ -603,7 +664,7 @@ impl Executor<'_> {
         let tried = loop {
             let tried = self.try_step(&plan, &mut progress).await;
             let failed = matches!(tried.outcome, Outcome::Failed | Outcome::TimedOut);
-            if !failed || action.is_manual() {
+            if !failed || action.is_manual() || !rescuable {
                 break tried;
             }
             let request = FailureRequest {

@@ -1,0 +1,258 @@
+//! Parallel groups against the real demo-app: bounded concurrency, for_each
+//! with collected captures, fail_fast, timing truth, Ctrl-C.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{DemoApp, HEADER, firedrill, read_record, step, write_drill};
+use serde_json::Value;
+
+fn run(app: &DemoApp, text: &str) -> (i32, String, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let drill = write_drill(dir.path(), "drill.yaml", text);
+    let report = dir.path().join("r.json");
+    let output = app
+        .firedrill(dir.path())
+        .arg("run")
+        .arg(&drill)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (
+        output.status.code().unwrap_or(-1),
+        stdout,
+        read_record(&report),
+    )
+}
+
+fn children<'a>(record: &'a Value, group: &str) -> Vec<&'a Value> {
+    record["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["parent"] == group)
+        .collect()
+}
+
+#[test]
+fn max_bounds_the_requests_in_flight_and_captures_are_collected() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "create_tenant=100")]);
+    let (code, stdout, record) = run(
+        &app,
+        &format!(
+            "drill: fan-out\n{HEADER}\nsteps:\n\
+             - name: Create 12 tenants\n  parallel:\n    max: 3\n    for_each: {{ range: [1, 12] }}\n    collect: {{ ids: id }}\n    steps:\n\
+             \x20     - http: {{ method: POST, url: /tenants, json: {{ name: \"load-${{item}}\", plan: basic }} }}\n        expect: {{ status: 201 }}\n        capture: {{ id: \"$.id\" }}\n\
+             \x20     - http: {{ url: \"/tenants/${{id}}\" }}\n        expect: {{ json: {{ \"$.name\": \"load-${{item}}\" }} }}\n\
+             - name: Twelve ids, in item order\n  exec: {{ argv: [echo, \"${{ids}}\"] }}\n  expect: {{ stdout_matches: '^\\[(\"t-[0-9a-f]{{12}}\",?){{12}}\\]$' }}\n\
+             - name: Delete them all\n  parallel:\n    for_each: \"${{ids}}\"\n    steps:\n\
+             \x20     - http: {{ method: DELETE, url: \"/tenants/${{item}}\" }}\n        expect: {{ status: 204 }}\n"
+        ),
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let stats = app.stats();
+    let peak = stats["max_in_flight"].as_u64().unwrap();
+    assert!(peak <= 12, "{stats}");
+    let creates = children(&record, "Create 12 tenants");
+    assert_eq!(creates.len(), 24, "every sub-step is in the record");
+    assert!(creates.iter().all(|c| c["outcome"] == "passed"));
+    assert_eq!(
+        step(&record, "Create 12 tenants [7] / POST /tenants")["parent"],
+        "Create 12 tenants"
+    );
+    assert_eq!(
+        app.get("/tenants").1.as_array().map(Vec::len),
+        Some(0),
+        "all deleted"
+    );
+    assert!(stdout.contains("24 sub-steps"), "{stdout}");
+}
+
+#[test]
+fn demo_app_never_sees_more_than_max_requests_at_once() {
+    let app = DemoApp::start_with(&[("DEMO_SLOW_MS", "50")]);
+    let (code, stdout, _) = run(
+        &app,
+        &format!(
+            "drill: bounded\n{HEADER}\nsteps:\n\
+             - name: Health 40 times\n  parallel:\n    max: 4\n    for_each: {{ range: [1, 40] }}\n    steps:\n\
+             \x20     - http: {{ url: /health }}\n"
+        ),
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let stats = app.stats();
+    let peak = stats["max_in_flight"].as_u64().unwrap();
+    assert!(
+        (2..=4).contains(&peak),
+        "max 4, demo-app saw {peak} at once: {stats}"
+    );
+    assert_eq!(stats["by_endpoint"]["health"], 40);
+}
+
+#[test]
+fn durations_exclude_the_wait_for_a_slot() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=200")]);
+    let (code, stdout, record) = run(
+        &app,
+        &format!(
+            "drill: queued\n{HEADER}\nsteps:\n\
+             - name: Slow\n  parallel:\n    max: 2\n    for_each: {{ range: [1, 6] }}\n    steps:\n\
+             \x20     - http: {{ url: /health }}\n"
+        ),
+    );
+    assert_eq!(code, 0, "{stdout}");
+    let subs = children(&record, "Slow");
+    assert_eq!(subs.len(), 6);
+    for sub in &subs {
+        let ms = sub["duration_ms"].as_u64().unwrap();
+        assert!(
+            (195..350).contains(&ms),
+            "a step's time is its own request only: {sub}"
+        );
+    }
+    let waited = subs
+        .iter()
+        .map(|s| s["queued_ms"].as_u64().unwrap_or(0))
+        .max()
+        .unwrap();
+    assert!(
+        waited >= 350,
+        "the last branches waited for a slot: {waited}ms"
+    );
+    let group = step(&record, "Slow")["duration_ms"].as_u64().unwrap();
+    assert!(group >= 590, "three rounds of two: {group}ms");
+}
+
+fn fail_fast_drill(fail_fast: bool) -> String {
+    format!(
+        "drill: fail-fast\n{HEADER}\nsteps:\n\
+         - name: Group\n  parallel:\n    max: 10\n    fail_fast: {fail_fast}\n    for_each: {{ range: [1, 10] }}\n    steps:\n\
+         \x20     - exec: {{ argv: [test, \"${{item}}\", \"!=\", \"3\"] }}\n\
+         \x20     - http: {{ url: /health }}\n"
+    )
+}
+
+#[test]
+fn fail_fast_cancels_the_siblings() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=2000")]);
+    let started = Instant::now();
+    let (code, stdout, record) = run(&app, &fail_fast_drill(true));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1800),
+        "siblings were not waited for: {:?}",
+        started.elapsed()
+    );
+    let group = step(&record, "Group");
+    assert_eq!(group["outcome"], "failed");
+    assert!(
+        group["error"]
+            .as_str()
+            .unwrap()
+            .contains("Group [3] / test ${item} != 3"),
+        "{group}"
+    );
+    let subs = children(&record, "Group");
+    assert_eq!(subs.len(), 20);
+    let cancelled = subs.iter().filter(|s| s["outcome"] == "cancelled").count();
+    assert!(
+        cancelled >= 9,
+        "the running requests were cancelled: {cancelled}"
+    );
+}
+
+#[test]
+fn without_fail_fast_the_siblings_finish() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=300")]);
+    let (code, _, record) = run(&app, &fail_fast_drill(false));
+    assert_eq!(code, 1);
+    let subs = children(&record, "Group");
+    let passed = subs.iter().filter(|s| s["outcome"] == "passed").count();
+    assert_eq!(passed, 18, "nine branches ran both steps");
+    assert_eq!(
+        step(&record, "Group [3] / GET /health")["outcome"],
+        "skipped"
+    );
+}
+
+#[test]
+fn sigint_in_a_parallel_group_still_runs_cleanup() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let drill = write_drill(
+        dir.path(),
+        "interrupt.yaml",
+        &format!(
+            "drill: interrupted-group\n{HEADER}\nsteps:\n\
+             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: group-run, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
+             - name: Hung group\n  parallel:\n    for_each: {{ range: [1, 5] }}\n    steps:\n\
+             \x20     - http: {{ url: /health }}\n        timeout: 60s\n\
+             cleanup:\n\
+             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
+        ),
+    );
+    let report = dir.path().join("r.json");
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
+        .arg("run")
+        .arg(&drill)
+        .arg("--report")
+        .arg(&report)
+        .env("TARGET_URL", &app.url)
+        .env("DEMO_ADMIN_TOKEN", &app.token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.stats()["in_flight"].as_u64().unwrap_or(0) < 5 {
+        assert!(Instant::now() < deadline, "the group never got going");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let record = read_record(&report);
+    assert_eq!(record["outcome"], "interrupted");
+    assert_eq!(step(&record, "Hung group")["outcome"], "cancelled");
+    assert_eq!(children(&record, "Hung group").len(), 5);
+    assert_eq!(step(&record, "Delete")["outcome"], "passed");
+}
+
+#[test]
+fn parallel_groups_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let drill = write_drill(
+        dir.path(),
+        "bad.yaml",
+        "drill: bad\nsteps:\n\
+         - parallel:\n    max: 0\n    collect: { ids: idd }\n    steps:\n\
+         \x20     - manual: Do it by hand\n\
+         \x20     - exec: { argv: [echo, \"${item}\"] }\n        capture: { id: stdout }\n",
+    );
+    let output = firedrill().arg("check").arg(&drill).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("bad.yaml:4:10: `max` must be at least 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a manual step cannot run in parallel"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`item` is defined only inside `for_each`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no step in the group captures `idd`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did you mean `id`?"), "{stderr}");
+}
