@@ -1,21 +1,31 @@
-//! The baseline for scripts/bench-http: a plain keep-alive client doing the
-//! same requests as the benchmark drill (GET, status check, JSON parse and
-//! one field compared), with nothing else around it.
+//! The baseline for scripts/bench and scripts/bench-http: a plain keep-alive
+//! client doing the same requests as the benchmark drills (GET, status
+//! check, JSON parse, one field compared), with nothing else around it.
 //!
-//! Usage: cargo bench --bench http_baseline -- URL TOKEN TENANT_ID NAME REQUESTS
+//! Usage: cargo bench --bench http_baseline -- URL TOKEN TENANT_ID NAME REQUESTS [CONCURRENCY]
+//! Prints the microseconds the requests took.
 
 use std::time::Instant;
+
+use futures_util::StreamExt;
 
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    let [url, token, tenant_id, name, requests] = args.as_slice() else {
-        eprintln!("usage: http_baseline URL TOKEN TENANT_ID NAME REQUESTS");
-        std::process::exit(2);
+    let (url, token, tenant_id, name, requests, concurrency) = match args.as_slice() {
+        [url, token, tenant_id, name, requests] => (url, token, tenant_id, name, requests, "1"),
+        [url, token, tenant_id, name, requests, concurrency] => {
+            (url, token, tenant_id, name, requests, concurrency.as_str())
+        }
+        _ => {
+            eprintln!("usage: http_baseline URL TOKEN TENANT_ID NAME REQUESTS [CONCURRENCY]");
+            std::process::exit(2);
+        }
     };
     let requests: usize = requests.parse().expect("REQUESTS is a number");
+    let concurrency: usize = concurrency.parse().expect("CONCURRENCY is a number");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -24,8 +34,7 @@ fn main() {
     let elapsed = runtime.block_on(async {
         let client = reqwest::Client::new();
         let target = format!("{url}/tenants/{tenant_id}");
-        let started = Instant::now();
-        for _ in 0..requests {
+        let one = || async {
             let response = client
                 .get(&target)
                 .bearer_auth(token)
@@ -35,6 +44,18 @@ fn main() {
             assert_eq!(response.status().as_u16(), 200);
             let body: serde_json::Value = response.json().await.expect("JSON body");
             assert_eq!(body["name"], name.as_str());
+        };
+        let started = Instant::now();
+        if concurrency <= 1 {
+            for _ in 0..requests {
+                one().await;
+            }
+        } else {
+            futures_util::stream::iter(0..requests)
+                .map(|_| one())
+                .buffer_unordered(concurrency)
+                .collect::<Vec<()>>()
+                .await;
         }
         started.elapsed()
     });

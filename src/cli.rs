@@ -15,7 +15,7 @@ use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
 use crate::report::record::{RunOutcome, timestamp};
 use crate::report::{AfterRun, Format, LogObserver, terminal};
 use crate::run::event::Observers;
-use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions};
+use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions, Stop};
 
 /// Exit codes, as documented in the README.
 pub mod exit {
@@ -46,7 +46,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a drill: every step timed, cleanup always, a JSON record written.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check a drill without running anything: syntax, names, paths, regexes.
     Check(DrillArgs),
     /// Show the steps as they would run, without running anything.
@@ -105,6 +105,15 @@ pub struct RunArgs {
     /// after a crash) from its first unfinished step, with its captures.
     #[arg(long, value_name = "RECORD")]
     pub resume: Option<PathBuf>,
+    /// Stop the steps after this long (overrides the drill's `timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// How long cleanup may take in all.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5m")]
+    pub cleanup_timeout: std::time::Duration,
+    /// How long a running step may finish after Ctrl-C before it is cancelled.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2s")]
+    pub grace: std::time::Duration,
     /// Also write the run as JUnit XML, for a CI test tab.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -424,6 +433,9 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         strict: args.strict,
         max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         resume,
+        timeout: args.timeout,
+        cleanup_timeout: args.cleanup_timeout,
+        grace: args.grace,
     };
     let started_at = timestamp(SystemTime::now());
     let prepared = match crate::run::prepare(loaded, &options, &started_at) {
@@ -462,6 +474,9 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         signals.abort();
         record
     });
+    // A prompt abandoned by Ctrl-C still blocks a thread on the terminal:
+    // do not wait for it (the record is already written).
+    runtime.shutdown_background();
     let baseline = fixed_baseline
         .unwrap_or_else(|| Store::open(&args.runs_dir).baseline_for(&record, BASELINE_WINDOW));
     let (comparison, problems) = AfterRun {
@@ -525,12 +540,12 @@ async fn watch_signals(cancel: Cancellation) {
             eprintln!(
                 "\ninterrupted: stopping the steps and running cleanup (press Ctrl-C again to skip cleanup)"
             );
-            cancel.steps.cancel();
+            cancel.stop(Stop::Interrupted(format!("interrupted by {got:?}")));
         } else {
             eprintln!(
                 "\ninterrupted again: skipping the rest of cleanup; the record will still be written"
             );
-            cancel.cleanup.cancel();
+            cancel.stop_cleanup();
         }
     }
 }

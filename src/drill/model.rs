@@ -71,6 +71,10 @@ pub struct Drill {
     /// Soft budget for the whole drill.
     #[serde(default)]
     pub budget: Option<Spanned<HumanDuration>>,
+    /// Hard limit for the steps: past it they stop, cleanup runs, the run
+    /// fails.
+    #[serde(default)]
+    pub timeout: Option<Spanned<HumanDuration>>,
     #[serde(default)]
     pub target: Target,
     #[serde(default)]

@@ -48,15 +48,64 @@ pub struct RunOptions {
     pub max_body_bytes: usize,
     /// `--resume`: the earlier run to continue.
     pub resume: Option<RunRecord>,
+    /// `--timeout`: overrides the drill's `timeout`.
+    pub timeout: Option<Duration>,
+    /// How long cleanup may take in all.
+    pub cleanup_timeout: Duration,
+    /// How long a running step may finish after a stop.
+    pub grace: Duration,
 }
 
-/// Stops a run from outside (Ctrl-C). The first cancel stops the steps and
-/// moves on to cleanup; cancelling `cleanup` too skips what is left of it.
+/// Stops a run from outside (Ctrl-C, SIGTERM) or when it runs out of time.
+/// Stopping the steps moves on to cleanup; stopping cleanup too skips what
+/// is left of it. The record is written either way.
 #[derive(Clone, Default)]
 pub struct Cancellation {
     pub steps: CancellationToken,
     pub cleanup: CancellationToken,
+    why: Arc<std::sync::OnceLock<Stop>>,
 }
+
+/// Why the steps were stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A person or a supervisor stopped the run (SIGINT, SIGTERM).
+    Interrupted(String),
+    /// The drill went over its `timeout`.
+    TimedOut(String),
+}
+
+impl Cancellation {
+    /// Stops the steps (cleanup still runs). The first reason wins.
+    pub fn stop(&self, why: Stop) {
+        let _ = self.why.set(why);
+        self.steps.cancel();
+    }
+
+    /// Also skips what is left of cleanup.
+    pub fn stop_cleanup(&self) {
+        self.cleanup.cancel();
+    }
+
+    /// Why the steps were stopped, if they were.
+    pub fn reason(&self) -> Option<&Stop> {
+        self.why.get()
+    }
+
+    fn not_run_message(&self) -> String {
+        match self.reason() {
+            Some(Stop::TimedOut(why)) => format!("not run: {why}"),
+            _ => "not run: the run was interrupted".to_string(),
+        }
+    }
+}
+
+/// How long a running step may finish after the run is stopped, before it
+/// is cancelled.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(2);
+
+/// How long cleanup may take in all.
+pub const DEFAULT_CLEANUP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// A drill with its secrets read, vars resolved and target known: ready to
 /// run, or to show in `plan`.
@@ -235,6 +284,19 @@ pub async fn execute(
     };
     let mut steps = Vec::new();
     let mut failed = false;
+    // A hard limit on the steps: past it they stop as on Ctrl-C, cleanup
+    // runs, and the run fails.
+    let drill_timeout = options.timeout.or(d.timeout.as_ref().map(|t| t.value.0));
+    let deadline = drill_timeout.map(|limit| {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            cancel.stop(Stop::TimedOut(format!(
+                "the drill went over its timeout of {}",
+                humantime::format_duration(limit)
+            )));
+        })
+    });
     let carried = options
         .resume
         .as_ref()
@@ -256,7 +318,7 @@ pub async fn execute(
                 name,
                 Phase::Steps,
                 Outcome::Cancelled,
-                "not run: the run was interrupted",
+                &cancel.not_run_message(),
             )
         } else if failed {
             executor.not_run(
@@ -292,10 +354,26 @@ pub async fn execute(
         observers.emit(Event::StepFinished { step: &record });
         steps.push(record);
     }
-    let interrupted = cancel.steps.is_cancelled();
-    if !d.cleanup.is_empty() {
-        observers.emit(Event::CleanupStarted { interrupted });
+    if let Some(deadline) = deadline {
+        deadline.abort();
     }
+    let stopped = cancel.reason().cloned();
+    let interrupted = matches!(stopped, Some(Stop::Interrupted(_)));
+    if !d.cleanup.is_empty() {
+        observers.emit(Event::CleanupStarted {
+            interrupted: stopped.is_some(),
+        });
+    }
+    // Cleanup has a deadline of its own, so a hung cleanup step cannot keep
+    // the record from being written.
+    let cleanup_deadline = {
+        let cancel = cancel.clone();
+        let limit = options.cleanup_timeout;
+        tokio::spawn(async move {
+            tokio::time::sleep(limit).await;
+            cancel.stop_cleanup();
+        })
+    };
     for (index, step) in d.cleanup.iter().enumerate() {
         let name = &drill.cleanup_names[index];
         let record = if cancel.cleanup.is_cancelled() {
@@ -337,6 +415,7 @@ pub async fn execute(
         observers.emit(Event::StepFinished { step: &record });
         steps.push(record);
     }
+    cleanup_deadline.abort();
     let duration = clock.elapsed();
     let budget = d.budget.as_ref().map(|b| b.value.0);
     let human_ms = steps.iter().map(|s| s.human_ms).sum();
@@ -364,6 +443,14 @@ pub async fn execute(
         steps,
     };
     record.reasons = failure_reasons(&record, options.strict);
+    if let Some(Stop::TimedOut(why)) = &stopped {
+        record.reasons.insert(0, why.clone());
+    }
+    if cancel.cleanup.is_cancelled() {
+        record
+            .reasons
+            .push("cleanup did not finish: it was stopped or went over its deadline".into());
+    }
     record.outcome = if interrupted {
         RunOutcome::Interrupted
     } else if record.reasons.is_empty() {
@@ -792,7 +879,7 @@ impl Executor<'_> {
             }
             let result = tokio::select! {
                 biased;
-                _ = plan.cancel.cancelled() => None,
+                _ = after_grace(plan.cancel, self.options.grace) => None,
                 result = tokio::time::timeout(attempt_timeout, action.attempt(plan.ctx)) => Some(result),
             };
             if action.is_manual() {
@@ -957,6 +1044,13 @@ fn carried_steps(drill: &LoadedDrill, previous: &RunRecord) -> Vec<StepRecord> {
         carried.push(kept);
     }
     carried
+}
+
+/// Resolves `grace` after `cancel` fires: a running step gets that long to
+/// finish before it is cancelled.
+async fn after_grace(cancel: &CancellationToken, grace: Duration) {
+    cancel.cancelled().await;
+    tokio::time::sleep(grace).await;
 }
 
 fn round_ms(duration: Duration) -> Duration {

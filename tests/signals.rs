@@ -1,0 +1,328 @@
+//! Nothing hangs, nothing is lost: signals at different moments, a second
+//! Ctrl-C during cleanup, the drill's timeout, cleanup's own deadline, the
+//! grace period, and kill -9 followed by report and resume.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{DemoApp, HEADER, firedrill, read_record, step, write_drill};
+use rexpect::process::WaitStatus;
+use serde_json::json;
+
+fn spawn(drill: &Path, report: &Path, app: &DemoApp, extra: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
+        .arg("run")
+        .arg(drill)
+        .arg("--report")
+        .arg(report)
+        .args(extra)
+        .env("TARGET_URL", &app.url)
+        .env("DEMO_ADMIN_TOKEN", &app.token)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn signal(child: &Child, name: &str) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+/// Waits until demo-app has `n` requests in flight.
+fn in_flight(app: &DemoApp, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.stats()["in_flight"].as_u64().unwrap_or(0) < n {
+        assert!(Instant::now() < deadline, "nothing reached demo-app");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> i32 {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("firedrill did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A drill: create a tenant, a hung request, then cleanup that deletes it.
+fn hung_drill(dir: &Path, cleanup_extra: &str) -> PathBuf {
+    write_drill(
+        dir,
+        "hung.yaml",
+        &format!(
+            "drill: hung\n{HEADER}\nsteps:\n\
+             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: hung, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
+             - name: Hung\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
+             cleanup:\n\
+             {cleanup_extra}\
+             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
+        ),
+    )
+}
+
+#[test]
+fn sigterm_runs_cleanup_and_exits_143() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let mut child = spawn(&hung_drill(dir.path(), ""), &report, &app, &[]);
+    in_flight(&app, 1);
+    signal(&child, "TERM");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 143);
+    let record = read_record(&report);
+    assert_eq!(record["outcome"], "interrupted");
+    assert_eq!(step(&record, "Hung")["outcome"], "cancelled");
+    assert_eq!(step(&record, "Delete")["outcome"], "passed");
+}
+
+#[test]
+fn a_second_ctrl_c_skips_the_rest_of_cleanup_and_still_writes_the_record() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000,get_tenant=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let hung_cleanup =
+        "- name: Hung cleanup\n  http: { url: \"/tenants/${id}\" }\n  timeout: 60s\n";
+    let mut child = spawn(&hung_drill(dir.path(), hung_cleanup), &report, &app, &[]);
+    in_flight(&app, 1);
+    signal(&child, "INT");
+    // The hung step gets its grace, then cleanup starts and hangs too.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.stats()["by_endpoint"]["get_tenant"]
+        .as_u64()
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "cleanup never started");
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let started = Instant::now();
+    signal(&child, "INT");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 130);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+    let record = read_record(&report);
+    assert_eq!(record["outcome"], "interrupted");
+    assert_eq!(step(&record, "Hung cleanup")["outcome"], "cancelled");
+    assert_eq!(step(&record, "Delete")["outcome"], "cancelled");
+    assert!(
+        record["reasons"]
+            .to_string()
+            .contains("cleanup did not finish"),
+        "{}",
+        record["reasons"]
+    );
+}
+
+#[test]
+fn ctrl_c_at_a_manual_prompt_runs_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("cleaned");
+    let drill = write_drill(
+        dir.path(),
+        "manual.yaml",
+        &format!(
+            "drill: prompt\nsteps:\n- name: Wait for a person\n  manual: Do the thing.\n\
+             cleanup:\n- name: Clean\n  exec: {{ argv: [touch, \"{}\"] }}\n",
+            marker.display()
+        ),
+    );
+    let report = dir.path().join("r.json");
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("firedrill"));
+    command
+        .arg("run")
+        .arg(&drill)
+        .arg("--report")
+        .arg(&report)
+        .env("TERM", "dumb");
+    let mut p = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
+    p.exp_string("How did it go?").unwrap();
+    p.send_control('c').unwrap();
+    let _ = p.exp_eof();
+    match p.process().wait() {
+        Ok(WaitStatus::Exited(_, code)) => assert_eq!(code, 130),
+        other => panic!("{other:?}"),
+    }
+    let record = read_record(&report);
+    assert_eq!(record["outcome"], "interrupted");
+    assert_eq!(step(&record, "Wait for a person")["outcome"], "cancelled");
+    assert!(marker.exists(), "cleanup ran");
+}
+
+#[test]
+fn the_drill_timeout_stops_the_steps_and_fails_the_run() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let started = Instant::now();
+    let output = app
+        .firedrill(dir.path())
+        .args(["run", "--timeout", "1s", "--grace", "100ms", "--report"])
+        .arg(&report)
+        .arg(hung_drill(dir.path(), ""))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let record = read_record(&report);
+    assert_eq!(record["outcome"], "failed");
+    assert_eq!(
+        record["reasons"][0],
+        "the drill went over its timeout of 1s"
+    );
+    assert_eq!(step(&record, "Hung")["outcome"], "cancelled");
+    assert_eq!(step(&record, "Delete")["outcome"], "passed");
+}
+
+#[test]
+fn cleanup_has_a_deadline_of_its_own() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "get_tenant=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let drill = write_drill(
+        dir.path(),
+        "cleanup.yaml",
+        &format!(
+            "drill: slow-cleanup\n{HEADER}\nsteps:\n- name: Health\n  http: {{ url: /health }}\n\
+             cleanup:\n- name: Hung cleanup\n  http: {{ url: /tenants/t-000000000000 }}\n  timeout: 60s\n"
+        ),
+    );
+    let started = Instant::now();
+    let output = app
+        .firedrill(dir.path())
+        .args([
+            "run",
+            "--cleanup-timeout",
+            "1s",
+            "--grace",
+            "100ms",
+            "--report",
+        ])
+        .arg(&report)
+        .arg(&drill)
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let record = read_record(&report);
+    assert_eq!(step(&record, "Hung cleanup")["outcome"], "cancelled");
+}
+
+#[test]
+fn a_step_that_finishes_within_the_grace_period_is_kept() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=700")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let drill = write_drill(
+        dir.path(),
+        "grace.yaml",
+        &format!(
+            "drill: grace\n{HEADER}\nsteps:\n- name: Slow health\n  http: {{ url: /health }}\n- name: Next\n  http: {{ url: /health }}\n"
+        ),
+    );
+    let mut child = spawn(&drill, &report, &app, &["--grace", "3s"]);
+    in_flight(&app, 1);
+    signal(&child, "INT");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 130);
+    let record = read_record(&report);
+    assert_eq!(
+        step(&record, "Slow health")["outcome"],
+        "passed",
+        "it finished within its grace"
+    );
+    assert_eq!(step(&record, "Next")["outcome"], "cancelled");
+}
+
+#[test]
+fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let drill = write_drill(
+        dir.path(),
+        "crash.yaml",
+        &format!(
+            "drill: crash\n{HEADER}\nsteps:\n\
+             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: crash, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
+             - name: Admin\n  http: {{ method: PUT, url: \"/tenants/${{id}}/users/dana\", json: {{ role: admin }} }}\n\
+             - name: Sleep\n  sleep: 10ms\n\
+             - name: Hung\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
+             - name: Dana is still admin\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  expect: {{ json: {{ \"$[0].role\": admin }} }}\n"
+        ),
+    );
+    let mut child = spawn(&drill, &report, &app, &[]);
+    in_flight(&app, 1);
+    signal(&child, "KILL");
+    let _ = child.wait();
+    assert!(!report.exists(), "a killed run writes no record");
+    let journal = dir.path().join("r.journal.jsonl");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let finished: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["type"] == "step")
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        finished,
+        ["Create", "Admin", "Sleep"],
+        "every finished step, none lost"
+    );
+
+    let rendered = firedrill()
+        .args(["report", "--format", "markdown"])
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert_eq!(rendered.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&rendered.stdout).contains("Admin"));
+
+    app.post("/admin/faults", json!({ "delay_ms": {} }));
+    let resumed_report = dir.path().join("resumed.json");
+    let output = app
+        .firedrill(dir.path())
+        .arg("run")
+        .arg(&drill)
+        .arg("--resume")
+        .arg(&journal)
+        .arg("--report")
+        .arg(&resumed_report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let resumed = read_record(&resumed_report);
+    assert_eq!(step(&resumed, "Create")["carried_from"], lines[0]["run_id"]);
+    assert_eq!(step(&resumed, "Dana is still admin")["outcome"], "passed");
+    assert_eq!(app.stats()["by_endpoint"]["create_tenant"], 1);
+}
