@@ -147,12 +147,19 @@ impl Observer for Journal {
                 run_id,
                 started_at,
             }),
-            Event::StepFinished { step } => match serde_json::to_string(step) {
-                // `{"type":"step", …the step record…}`; spliced by hand because
+            Event::StepFinished { step } => {
+                // `{"type":"step", …the step record…}`, spliced by hand:
                 // `#[serde(flatten)]` costs more than the rest of the line.
-                Ok(json) => self.append_text(&format!("{{\"type\":\"step\",{}", &json[1..])),
-                Err(err) => self.fail("cannot encode a journal line", err),
-            },
+                let mut line = Vec::with_capacity(384);
+                line.extend_from_slice(b"{\"type\":\"step\",");
+                match serde_json::to_writer(&mut line, step) {
+                    Ok(()) => {
+                        line.remove(15); // the record's own `{`
+                        self.append_text(&String::from_utf8_lossy(&line));
+                    }
+                    Err(err) => self.fail("cannot encode a journal line", err),
+                }
+            }
             Event::RunFinished { record } => self.finish(record),
             _ => {}
         }

@@ -196,7 +196,7 @@ pub fn prepare(
             .map(|address| renderer.string(address));
         problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
     }
-    scope.facts.base_url = target.base_url.clone();
+    Arc::make_mut(&mut scope.facts).base_url = target.base_url.clone();
     if problems.is_empty() {
         Ok(Prepared { scope, target })
     } else {

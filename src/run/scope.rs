@@ -1,6 +1,7 @@
 //! The values `${…}` resolves to while a drill runs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -17,18 +18,20 @@ pub struct RunFacts {
 
 /// Vars, captures and secrets of one run.
 #[derive(Debug, Clone)]
+/// Cloned for every branch of a parallel group: the run-wide parts are
+/// shared, only the values are copied.
 pub struct Scope {
-    pub facts: RunFacts,
+    pub facts: Arc<RunFacts>,
     values: HashMap<String, Value>,
-    secrets: HashMap<String, String>,
+    secrets: Arc<HashMap<String, String>>,
 }
 
 impl Scope {
     pub fn new(facts: RunFacts) -> Self {
         Scope {
-            facts,
+            facts: Arc::new(facts),
             values: HashMap::new(),
-            secrets: HashMap::new(),
+            secrets: Arc::new(HashMap::new()),
         }
     }
 
@@ -48,7 +51,7 @@ impl Scope {
 
     /// Sets a secret (already registered with the redactor).
     pub fn set_secret(&mut self, name: &str, value: String) {
-        self.secrets.insert(name.to_string(), value);
+        Arc::make_mut(&mut self.secrets).insert(name.to_string(), value);
     }
 }
 

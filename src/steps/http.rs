@@ -1,5 +1,6 @@
 //! `http`: one request against the target, its expectations and captures.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -33,7 +34,7 @@ pub enum Auth {
 /// Where a capture reads from.
 #[derive(Debug)]
 pub enum CaptureSource {
-    Path(JsonPath),
+    Path(Arc<JsonPath>),
     Header(String),
     Status,
 }
@@ -52,7 +53,7 @@ pub struct Expectations {
     /// Accepted codes; `None` accepts anything below 400.
     pub status: Option<Vec<u16>>,
     pub headers: Vec<(String, Value)>,
-    pub json: Vec<(String, JsonPath, Value)>,
+    pub json: Vec<(String, Arc<JsonPath>, Value)>,
     pub body_contains: Option<String>,
 }
 
@@ -338,16 +339,17 @@ fn query(path: &JsonPath, json: &Value) -> Option<Value> {
 
 /// Compiles a JSONPath once per distinct text: a drill runs the same paths
 /// many times, and parsing one costs more than the query.
-pub fn compile_path(path: &str) -> Result<JsonPath, String> {
+pub fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
     thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, JsonPath>> =
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Arc<JsonPath>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
     }
     if let Some(found) = COMPILED.with(|cache| cache.borrow().get(path).cloned()) {
         return Ok(found);
     }
-    let compiled =
-        JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?;
+    let compiled = Arc::new(
+        JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?,
+    );
     COMPILED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() < 10_000 {

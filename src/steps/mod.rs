@@ -121,7 +121,9 @@ impl Action {
             Action::Exec(command) => command.attempt(ctx).await,
             Action::Manual(prompt) => prompt.attempt(ctx).await,
             Action::Sleep(sleep) => sleep.attempt().await,
-            Action::Docker(command) => command.attempt(ctx).await,
+            // Boxed: the Docker future is large, and it would otherwise make
+            // every step's future (and every parallel branch) that large.
+            Action::Docker(command) => Box::pin(command.attempt(ctx)).await,
         }
     }
 
