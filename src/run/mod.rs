@@ -602,8 +602,9 @@ impl Executor<'_> {
             .join("; ")
     }
 
-    /// Runs one step (not a group). `rescuable`: a person may be asked what
-    /// to do when it fails (never inside a parallel group).
+    /// Runs one step (not a group). `rescuable`: a standalone step, which a
+    /// person may rescue when it fails and which gets a grace period when
+    /// the run is stopped (neither happens inside a parallel group).
     #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
@@ -742,6 +743,13 @@ impl Executor<'_> {
             retry: retry.as_ref(),
             wait: wait.as_ref(),
             cancel,
+            // Inside a parallel group a stop is the group's own decision
+            // (fail_fast): siblings stop at once.
+            grace: if rescuable {
+                self.options.grace
+            } else {
+                Duration::ZERO
+            },
         };
 
         // Try; when it fails, a person may fix it and retry, do it by hand,
@@ -879,7 +887,7 @@ impl Executor<'_> {
             }
             let result = tokio::select! {
                 biased;
-                _ = after_grace(plan.cancel, self.options.grace) => None,
+                _ = after_grace(plan.cancel, plan.grace) => None,
                 result = tokio::time::timeout(attempt_timeout, action.attempt(plan.ctx)) => Some(result),
             };
             if action.is_manual() {
@@ -984,6 +992,8 @@ struct TryPlan<'a> {
     retry: Option<&'a crate::drill::model::Retry>,
     wait: Option<&'a (Result<String, String>, Duration, Duration)>,
     cancel: &'a CancellationToken,
+    /// How long the attempt may go on after `cancel` fires.
+    grace: Duration,
 }
 
 /// Counts across the tries of one step.

@@ -347,9 +347,8 @@ pub fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
     if let Some(found) = COMPILED.with(|cache| cache.borrow().get(path).cloned()) {
         return Ok(found);
     }
-    let compiled = Arc::new(
-        JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?,
-    );
+    let compiled =
+        Arc::new(JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?);
     COMPILED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() < 10_000 {
