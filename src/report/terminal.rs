@@ -203,7 +203,7 @@ pub fn people(record: &RunRecord) -> String {
                 return None;
             }
             let what = match i.kind {
-                InterventionKind::ManualStep => "done by hand",
+                InterventionKind::ManualStep => "done",
                 InterventionKind::RetriedAfterFix => "fixed and retried",
                 InterventionKind::DoneByHand => "failed, then done by hand",
                 InterventionKind::Skipped => "failed, then skipped",
