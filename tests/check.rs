@@ -4,13 +4,111 @@
 mod common;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use common::{DemoApp, firedrill, shipped_drill};
 use predicates::prelude::*;
 
+/// Each bad drill is refused within this much wall time (debug build).
+const FAST: Duration = Duration::from_secs(2);
+
+/// And with at most this much resident memory: `check` of a small drill
+/// takes about 20 MiB; an alias bomb left unbounded takes gigabytes.
+const MAX_RSS_KIB: u64 = 96 * 1024;
+
+/// A finished `firedrill` run with its peak memory.
+struct Measured {
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+    max_rss_kib: u64,
+}
+
+/// Runs `firedrill ARGS…` and measures its wall time and peak resident set
+/// size.
+///
+/// `wait4` gives the peak RSS of one child, but a child started from this
+/// (large, multi-threaded) test process inherits the process's own peak at
+/// the `exec`. So this test binary runs itself as a small helper
+/// ([`measure_helper`]) that starts firedrill and reports its numbers.
+fn measured(args: &[&std::ffi::OsStr]) -> Measured {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "measure_helper",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "-q",
+        ])
+        .args(["--test-threads", "1"])
+        .env(
+            "FIREDRILL_MEASURE_ARGS",
+            serde_json::to_string(&args).unwrap(),
+        )
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("measured: "))
+        .unwrap_or_else(|| panic!("the helper said: {stdout}"));
+    let fields: serde_json::Value = serde_json::from_str(line).unwrap();
+    Measured {
+        code: fields["code"].as_i64().map(|c| c as i32),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: Duration::from_micros(fields["elapsed_us"].as_u64().unwrap()),
+        max_rss_kib: fields["max_rss_kib"].as_u64().unwrap(),
+    }
+}
+
+/// Not a test: run by [`measured`] in a fresh process, it starts firedrill
+/// with the arguments in `FIREDRILL_MEASURE_ARGS` (its stderr passes
+/// through), reaps it with `wait4` and prints its exit code, wall time and
+/// peak RSS as one JSON line.
+#[test]
+#[ignore = "a helper that `measured` runs in its own process"]
+fn measure_helper() {
+    use std::os::unix::process::ExitStatusExt;
+    let Ok(args) = std::env::var("FIREDRILL_MEASURE_ARGS") else {
+        return;
+    };
+    let args: Vec<String> = serde_json::from_str(&args).unwrap();
+    let started = Instant::now();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; the pointers are
+    // valid for the call.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
+    let elapsed = started.elapsed();
+    std::mem::forget(child); // reaped above
+    println!(
+        "measured: {}",
+        serde_json::json!({
+            "code": std::process::ExitStatus::from_raw(status).code(),
+            "elapsed_us": elapsed.as_micros() as u64,
+            "max_rss_kib": usage.ru_maxrss,
+        })
+    );
+}
+
 /// Each file in tests/malformed says on its first line (or in a
 /// `.expect` file beside it) where its error is and what it says:
-/// `# error: LINE:COL words of the message`.
+/// `# error: LINE:COL words of the message`. Some are not valid UTF-8 on
+/// purpose, so the files are read as bytes.
 #[test]
 fn every_malformed_drill_gets_a_located_error_and_exit_2() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
@@ -20,7 +118,7 @@ fn every_malformed_drill_gets_a_located_error_and_exit_2() {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 15, "the corpus has {} drills", files.len());
+    assert!(files.len() >= 40, "the corpus has {} drills", files.len());
     for file in files {
         let sidecar = file.with_extension(format!(
             "{}.expect",
@@ -29,7 +127,8 @@ fn every_malformed_drill_gets_a_located_error_and_exit_2() {
         let expectation = if sidecar.exists() {
             std::fs::read_to_string(&sidecar).unwrap()
         } else {
-            let text = std::fs::read_to_string(&file).unwrap();
+            let bytes = std::fs::read(&file).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
             text.lines()
                 .next()
                 .and_then(|l| l.strip_prefix("# error: "))
@@ -37,30 +136,203 @@ fn every_malformed_drill_gets_a_located_error_and_exit_2() {
                 .to_string()
         };
         let (position, words) = expectation.trim().split_once(' ').unwrap();
-        let output = firedrill().arg("check").arg(&file).output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
         let name = file.file_name().unwrap().to_string_lossy();
-        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        let run = measured(&["check".as_ref(), file.as_os_str()]);
+        let stderr = &run.stderr;
+        assert_eq!(run.code, Some(2), "{name}: {stderr}");
         assert!(!stderr.contains("panicked"), "{name} panicked: {stderr}");
-        let located = format!("{name}:{position}: ");
-        let first = stderr
-            .lines()
-            .find(|l| l.contains(" × ") || l.contains("×"))
-            .unwrap_or("");
+        assert!(run.elapsed < FAST, "{name} took {:?}", run.elapsed);
         assert!(
-            first.contains(&located) && first.contains(words),
-            "{name}: expected `{located}…{words}` in the first error, got:\n{stderr}"
+            run.max_rss_kib < MAX_RSS_KIB,
+            "{name} took {} KiB",
+            run.max_rss_kib
         );
-        // The source line is shown with a caret under the spot.
+        assert_located(&name, &file, position, words, stderr);
+        eprintln!("{name}: {:?}, {} KiB peak", run.elapsed, run.max_rss_kib);
+    }
+}
+
+/// The first error is `NAME:LINE:COL: …words…`, and the source line is
+/// shown with a caret under the spot.
+fn assert_located(name: &str, file: &Path, position: &str, words: &str, stderr: &str) {
+    let located = format!("{name}:{position}: ");
+    let first = stderr
+        .lines()
+        .find(|l| l.contains(" × ") || l.contains("×"))
+        .unwrap_or("");
+    assert!(
+        first.contains(&located) && first.contains(words),
+        "{name}: expected `{located}…{words}` in the first error, got:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("[{}:{position}]", file.display())),
+        "{name}: {stderr}"
+    );
+    assert!(
+        stderr.contains("help:") || !words.contains("unknown field"),
+        "{name}: {stderr}"
+    );
+}
+
+/// Writes `parts` (text, times) to `path` without holding the whole file
+/// in memory.
+fn write_parts(path: &Path, parts: &[(&str, usize)]) -> u64 {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut written = 0;
+    for (text, times) in parts {
+        for _ in 0..*times {
+            out.write_all(text.as_bytes()).unwrap();
+            written += text.len() as u64;
+        }
+    }
+    out.flush().unwrap();
+    written
+}
+
+/// Hostile drills too big to keep in the repository, made here: each is
+/// refused with a located error, fast, in bounded memory, and what is
+/// printed stays small even when the offending line is megabytes long.
+#[test]
+fn huge_and_exploding_drills_are_refused_fast_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let kib = "a".repeat(1024);
+    let alias = "*big,";
+    type Case<'a> = (&'a str, Vec<(&'a str, usize)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            // Over the 4 MiB cap: refused where the cap falls, unparsed.
+            "10mb-string.yaml",
+            vec![
+                ("drill: x\ndescription: ", 1),
+                (&kib, 10 * 1024),
+                ("\nsteps:\n  - sleep: 1ms\n", 1),
+            ],
+            "2:4194296",
+            "the drill is larger than 4194304 bytes",
+        ),
+        (
+            // Under the cap, an error at the end of a 2 MiB line.
+            "long-line.yaml",
+            vec![
+                ("drill: x\nsteps:\n  - sleep: 1ms\n    name: ", 1),
+                (&kib, 2048),
+                ("x: 1\n", 1),
+            ],
+            "4:2097164",
+            "mapping values are not allowed",
+        ),
+        (
+            // An unknown field after a 3.5 MiB string.
+            "big-description.yaml",
+            vec![
+                ("drill: x\ndescription: ", 1),
+                (&kib, 3584),
+                ("\nsteps:\n  - slep: 1ms\n", 1),
+            ],
+            "4:5",
+            "unknown field `slep`",
+        ),
+        (
+            // A 1 MiB string, aliased 900 times: 900 MiB once expanded.
+            "string-alias-bomb.yaml",
+            vec![
+                ("drill: x\nvars:\n  big: &big ", 1),
+                (&kib, 1024),
+                ("\n  copies: [", 1),
+                (alias, 900),
+                ("]\nsteps:\n  - sleep: 1ms\n", 1),
+            ],
+            "4:",
+            "too large or too complex to read",
+        ),
+        (
+            // 100 000 `[` on one line.
+            "100k-nested-lists.yaml",
+            vec![
+                ("drill: x\nsteps:\n  - http: { url: http://x/, json: ", 1),
+                ("[", 100_000),
+                ("]", 100_000),
+                (" }\n", 1),
+            ],
+            "3:98",
+            "recursion limit exceeded",
+        ),
+        (
+            // A million `---`: one document is read, the second refused.
+            "document-storm.yaml",
+            vec![
+                ("drill: x\nsteps:\n  - sleep: 1ms\n", 1),
+                ("---\n", 1_000_000),
+            ],
+            "4:4",
+            "a second YAML document",
+        ),
+    ];
+    for (name, parts, position, words) in cases {
+        let file = dir.path().join(name);
+        let size = write_parts(&file, &parts);
+        let run = measured(&["check".as_ref(), file.as_os_str()]);
+        let stderr = &run.stderr;
+        assert_eq!(
+            run.code,
+            Some(2),
+            "{name}: {}",
+            &stderr[..stderr.len().min(2000)]
+        );
+        assert!(!stderr.contains("panicked"), "{name} panicked: {stderr}");
+        assert!(run.elapsed < FAST, "{name} took {:?}", run.elapsed);
         assert!(
-            stderr.contains(&format!("[{}:{position}]", file.display())),
-            "{name}: {stderr}"
+            run.max_rss_kib < MAX_RSS_KIB,
+            "{name} took {} KiB",
+            run.max_rss_kib
         );
         assert!(
-            stderr.contains("help:") || !words.contains("unknown field"),
-            "{name}: {stderr}"
+            stderr.len() < 5_000,
+            "{name}: {} bytes of diagnostics",
+            stderr.len()
+        );
+        if position.ends_with(':') {
+            assert!(
+                stderr.contains(&format!("{name}:{position}")),
+                "{name}: {stderr}"
+            );
+            assert!(stderr.contains(words), "{name}: {stderr}");
+        } else {
+            assert_located(name, &file, position, words, stderr);
+        }
+        eprintln!(
+            "{name}: {size} bytes, {:?}, {} KiB peak",
+            run.elapsed, run.max_rss_kib
         );
     }
+}
+
+/// Ten thousand errors print the first 50 and count the rest.
+#[test]
+fn thousands_of_errors_are_counted_not_all_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let steps: Vec<String> = (0..10_000)
+        .map(|i| format!("  - exec: {{ argv: [echo, \"${{u{i}}}\"] }}"))
+        .collect();
+    let drill = common::write_drill(
+        dir.path(),
+        "many.yaml",
+        &format!("drill: x\nsteps:\n{}\n", steps.join("\n")),
+    );
+    let output = firedrill().arg("check").arg(&drill).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr.matches(" × ").count(), 50, "{stderr}");
+    assert!(
+        stderr.contains("many.yaml:3:27: `u0` is not defined"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("… and 9950 more errors not shown"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("10000 errors in"), "{stderr}");
 }
 
 #[test]

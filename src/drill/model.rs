@@ -265,32 +265,59 @@ impl<'de> Deserialize<'de> for StatusSpec {
                 f.write_str("an HTTP status code (100-599) or a list of them")
             }
             fn visit_u64<E: serde::de::Error>(self, code: u64) -> Result<StatusSpec, E> {
-                status_code(code).map(StatusSpec::One)
+                status_code(&code.to_string()).map(StatusSpec::One)
             }
             fn visit_i64<E: serde::de::Error>(self, code: i64) -> Result<StatusSpec, E> {
-                status_code(code.max(0) as u64).map(StatusSpec::One)
+                status_code(&code.to_string()).map(StatusSpec::One)
+            }
+            fn visit_f64<E: serde::de::Error>(self, code: f64) -> Result<StatusSpec, E> {
+                status_code(&code.to_string()).map(StatusSpec::One)
+            }
+            fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<StatusSpec, E> {
+                status_code(code).map(StatusSpec::One)
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
             ) -> Result<StatusSpec, A::Error> {
                 let mut codes = Vec::new();
-                while let Some(code) = seq.next_element::<u64>()? {
-                    codes.push(status_code(code)?);
+                while let Some(code) = seq.next_element::<OneCode>()? {
+                    codes.push(code.0);
                 }
                 Ok(StatusSpec::Many(codes))
             }
         }
-        fn status_code<E: serde::de::Error>(code: u64) -> Result<u16, E> {
-            if (100..=599).contains(&code) {
-                Ok(code as u16)
-            } else {
-                Err(E::custom(format!(
-                    "{code} is not an HTTP status code (100-599)"
-                )))
+        /// One code inside a list.
+        struct OneCode(u16);
+        impl<'de> Deserialize<'de> for OneCode {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                match deserializer.deserialize_any(StatusVisitor)? {
+                    StatusSpec::One(code) => Ok(OneCode(code)),
+                    StatusSpec::Many(_) => Err(serde::de::Error::custom(
+                        "a list of status codes holds codes, not lists",
+                    )),
+                }
+            }
+        }
+        /// A code written as a number or a string of digits.
+        fn status_code<E: serde::de::Error>(text: &str) -> Result<u16, E> {
+            match text.trim().parse::<u16>() {
+                Ok(code) if (100..=599).contains(&code) => Ok(code),
+                _ => Err(E::custom(format!(
+                    "{} is not an HTTP status code (100-599)",
+                    excerpt(text, 40)
+                ))),
             }
         }
         deserializer.deserialize_any(StatusVisitor)
+    }
+}
+
+/// At most `max` characters of `text`, for messages that quote a value.
+fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

@@ -11,45 +11,118 @@ use super::model::Drill;
 /// comes close, and it bounds the memory a hostile file can take.
 pub const MAX_DRILL_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Parser limits. A real drill is a few hundred lines with a handful of
+/// anchors; these bound what a hostile file (an alias bomb, ten thousand
+/// nested lists, a stream of documents) can cost before it is refused.
+pub mod limits {
+    /// Nesting of mappings and lists, block or flow.
+    pub const MAX_DEPTH: usize = 64;
+    /// Parser events (every scalar, start and end of a collection).
+    pub const MAX_EVENTS: usize = 300_000;
+    /// Values (scalars, lists, mappings), aliases replayed included.
+    pub const MAX_NODES: usize = 100_000;
+    /// `*alias` uses and `&anchor` definitions.
+    pub const MAX_ALIASES: usize = 10_000;
+    pub const MAX_ANCHORS: usize = 10_000;
+    /// Events replayed by all aliases together, and how deep an alias may
+    /// refer to another.
+    pub const MAX_REPLAYED_EVENTS: usize = 200_000;
+    /// Events kept to replay anchors, counted once per open anchor.
+    pub const MAX_ANCHORED_EVENTS: usize = 20_000;
+    pub const MAX_ALIAS_DEPTH: usize = 16;
+    /// Text of all scalars together: an alias of a long string counts each
+    /// time it is used.
+    pub const MAX_SCALAR_BYTES: usize = 16 * 1024 * 1024;
+}
+
+/// The serde-saphyr options every drill is read with: explicit limits,
+/// duplicate keys are errors, unknown `!tags` are errors.
+pub fn options() -> serde_saphyr::Options {
+    use limits::*;
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_DEPTH,
+            flow_nesting_limit: MAX_DEPTH,
+            max_events: MAX_EVENTS,
+            max_nodes: MAX_NODES,
+            max_aliases: MAX_ALIASES,
+            max_anchors: MAX_ANCHORS,
+            max_recorded_anchor_events: MAX_ANCHORED_EVENTS,
+            max_recorded_anchor_bytes: MAX_SCALAR_BYTES,
+            max_total_scalar_bytes: MAX_SCALAR_BYTES,
+            max_documents: 2,
+            max_merge_keys: MAX_ALIASES,
+            max_inclusion_depth: 0,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: MAX_REPLAYED_EVENTS,
+            max_replay_stack_depth: MAX_ALIAS_DEPTH,
+            max_alias_expansions_per_anchor: MAX_ALIASES,
+        },
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+        reject_unsupported_tags: true,
+        with_snippet: false,
+    }
+}
+
 /// Reads and parses a drill file.
 pub fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
     let fail =
         |source: &str, item: Diagnostic| Diagnostics::new(path, Arc::from(source), vec![item]);
-    let metadata = std::fs::metadata(path).map_err(|err| {
+    let cannot_read = |err: std::io::Error| {
         fail(
             "",
             Diagnostic::whole_file(format!("cannot read the drill: {err}")),
         )
-    })?;
-    if metadata.len() > MAX_DRILL_BYTES {
+    };
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    // Read one byte past the cap, never more: a file that grows while it is
+    // read, or a FIFO, is bounded too.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(file, MAX_DRILL_BYTES + 1),
+        &mut bytes,
+    )
+    .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_DRILL_BYTES {
+        // Point at where the cap falls, in the part that was read.
+        let mut cut = MAX_DRILL_BYTES as usize;
+        let valid = match std::str::from_utf8(&bytes[..cut]) {
+            Ok(text) => text,
+            Err(err) => {
+                cut = err.valid_up_to();
+                std::str::from_utf8(&bytes[..cut]).unwrap_or_default()
+            }
+        };
         return Err(fail(
-            "",
-            Diagnostic::whole_file(format!(
-                "the drill is {} bytes; drills larger than {} bytes are refused",
-                metadata.len(),
-                MAX_DRILL_BYTES
-            )),
+            valid,
+            Diagnostic::at_offset(
+                valid,
+                cut,
+                format!(
+                    "the drill is larger than {} bytes ({} MiB), the most firedrill reads",
+                    MAX_DRILL_BYTES,
+                    MAX_DRILL_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("no drill needs that much: move data into files the steps read"),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|err| {
-        fail(
-            "",
-            Diagnostic::whole_file(format!("cannot read the drill: {err}")),
-        )
-    })?;
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
-            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
-            let valid = std::str::from_utf8(valid).unwrap_or_default();
-            let line = valid.matches('\n').count() + 1;
-            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let valid_up_to = err.utf8_error().valid_up_to();
+            let bad = err.as_bytes().get(valid_up_to).copied().unwrap_or_default();
+            // Show the text up to the bad byte, and the rest of its line
+            // with replacement characters.
             let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
             return Err(fail(
                 &lossy,
-                Diagnostic::whole_file(format!(
-                    "line {line}, column {column}: the file is not valid UTF-8"
-                ))
+                Diagnostic::at_offset(
+                    &lossy,
+                    valid_up_to,
+                    format!("the file is not valid UTF-8: byte 0x{bad:02x} cannot start or continue a character here"),
+                )
                 .with_help("save the drill as UTF-8"),
             ));
         }
@@ -63,7 +136,36 @@ pub fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
 
 /// Parses drill text; the error is located in `text`.
 pub fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
-    serde_saphyr::from_str::<Drill>(text).map_err(|err| diagnostic_of(&err))
+    if text.len() as u64 > MAX_DRILL_BYTES {
+        return Err(Diagnostic::at_offset(
+            text,
+            MAX_DRILL_BYTES as usize,
+            format!("the drill is larger than {MAX_DRILL_BYTES} bytes, the most firedrill reads"),
+        ));
+    }
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(
+            Diagnostic::at_offset(text, text.len(), "the drill file is empty")
+                .with_help("a drill needs at least `drill: NAME` and `steps:`"),
+        );
+    }
+    serde_saphyr::from_str_with_options::<Drill>(text, options()).map_err(|err| diagnostic_of(&err))
+}
+
+/// The error itself, without the wrappers that add a snippet or the place
+/// an alias was defined.
+fn innermost(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    loop {
+        match err {
+            serde_saphyr::Error::WithSnippet { error, .. } => err = error,
+            serde_saphyr::Error::AliasError { error, .. } => err = error,
+            other => return other,
+        }
+    }
 }
 
 /// Parses any YAML or JSON document (an answers file, say) with located
@@ -73,6 +175,7 @@ pub fn parse_any<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Diagno
 }
 
 fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
     let message = strip_location(&err.render_with_options(serde_saphyr::render_options! {
         snippets: serde_saphyr::SnippetMode::Off
     }));
@@ -80,18 +183,141 @@ fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
         Some(at) => Diagnostic::new(at, message),
         None => Diagnostic::whole_file(message),
     };
-    if let serde_saphyr::Error::SerdeUnknownField {
-        field, expected, ..
-    } = err.without_snippet()
-    {
-        diagnostic.message = format!("unknown field `{field}`");
-        let list = expected.join(", ");
-        diagnostic.help = Some(match did_you_mean(field, expected) {
-            Some(meant) => format!("did you mean `{meant}`? (expected one of: {list})"),
-            None => format!("expected one of: {list}"),
-        });
-    }
+    let too_complex = |(what, help): (String, &str)| {
+        (
+            format!("the drill is too large or too complex to read: {what}"),
+            help.to_string(),
+        )
+    };
+    const ALIASES: &str =
+        "anchors and aliases are for sharing a few values: write this part out, or simplify it";
+    let (message, help) = match innermost(err) {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => {
+            let list = expected.join(", ");
+            (
+                format!("unknown field `{field}`"),
+                match did_you_mean(field, expected) {
+                    Some(meant) => format!("did you mean `{meant}`? (expected one of: {list})"),
+                    None => format!("expected one of: {list}"),
+                },
+            )
+        }
+        E::DuplicateMappingKey { key, .. } => (
+            match key {
+                Some(key) => format!("duplicate key `{}`", clip(key, 80)),
+                None => "duplicate key".to_string(),
+            },
+            "a key may appear once in a mapping: remove or rename one of them".to_string(),
+        ),
+        E::MultipleDocuments { .. } => (
+            "a second YAML document: a drill file holds exactly one".to_string(),
+            "remove the `---` line, or split the drills into separate files".to_string(),
+        ),
+        E::Eof { .. } => (
+            "the drill ends too early".to_string(),
+            "a drill needs at least `drill: NAME` and `steps:`".to_string(),
+        ),
+        E::InvalidScalar { ty, .. } => match number_range(ty) {
+            Some(range) => (
+                format!("expected a whole number from {range}"),
+                "write the number without a sign, fraction or exponent, in that range".to_string(),
+            ),
+            None => return diagnostic,
+        },
+        E::NullIntoString { .. } => (
+            "a value is needed here, not null".to_string(),
+            "write a value, or remove the key".to_string(),
+        ),
+        E::Budget { breach, .. } => too_complex(describe_breach(breach)),
+        E::AliasReplayLimitExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasExpansionLimitExceeded { .. } => too_complex((
+            format!(
+                "its aliases expand to more than {} values",
+                limits::MAX_REPLAYED_EVENTS
+            ),
+            ALIASES,
+        )),
+        E::AliasReplayStackDepthExceeded { .. } => too_complex((
+            format!(
+                "aliases refer to aliases more than {} deep",
+                limits::MAX_ALIAS_DEPTH
+            ),
+            ALIASES,
+        )),
+        _ => return diagnostic,
+    };
+    diagnostic.message = message;
+    diagnostic.help = Some(help);
     diagnostic
+}
+
+/// The range of an unsigned integer type, for messages.
+fn number_range(ty: &str) -> Option<String> {
+    let max = match ty {
+        "u8" => u64::from(u8::MAX),
+        "u16" => u64::from(u16::MAX),
+        "u32" => u64::from(u32::MAX),
+        "u64" => u64::MAX,
+        _ => return None,
+    };
+    Some(format!("0 to {max}"))
+}
+
+/// What limit a file went over, and what to do about it.
+fn describe_breach(breach: &serde_saphyr::budget::BudgetBreach) -> (String, &'static str) {
+    use limits::*;
+    use serde_saphyr::budget::BudgetBreach as B;
+    const ALIASES: &str =
+        "anchors and aliases are for sharing a few values: write this part out, or simplify it";
+    const SPLIT: &str = "split it into several drills, or move data into files the steps read";
+    match breach {
+        B::Depth { .. } => (
+            format!("it nests deeper than {MAX_DEPTH} levels"),
+            "flatten the nesting: no drill needs it this deep",
+        ),
+        B::Nodes { .. } => (
+            format!("it holds more than {MAX_NODES} values (aliases expanded)"),
+            SPLIT,
+        ),
+        B::Events { .. } => (
+            format!("it holds more than {MAX_EVENTS} YAML events"),
+            SPLIT,
+        ),
+        B::ScalarBytes { .. } => (
+            format!("its text adds up to more than {MAX_SCALAR_BYTES} bytes (aliases expanded)"),
+            SPLIT,
+        ),
+        B::Aliases { .. } => (format!("it uses more than {MAX_ALIASES} aliases"), ALIASES),
+        B::Anchors { .. } => (
+            format!("it defines more than {MAX_ANCHORS} anchors"),
+            ALIASES,
+        ),
+        B::MergeKeys { .. } => (
+            format!("it uses more than {MAX_ALIASES} merge keys (`<<`)"),
+            ALIASES,
+        ),
+        B::AliasAnchorRatio { .. } => ("it uses far more aliases than anchors".into(), ALIASES),
+        B::RecordedAnchorEvents { .. } | B::RecordedAnchorBytes { .. } => {
+            ("its anchors and aliases expand to too much".into(), ALIASES)
+        }
+        B::Documents { .. } => (
+            "it holds more than one YAML document".into(),
+            "remove the `---` line, or split the drills into separate files",
+        ),
+        other => (format!("{other:?}"), SPLIT),
+    }
+}
+
+/// At most `max` characters of `text`.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
 }
 
 /// serde-saphyr ends its messages with " at line N, column M"; the
@@ -127,5 +353,67 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_at_the_second_key() {
+        let err = parse_str("drill: x\nsteps:\n  - sleep: 1ms\ndrill: y\n").unwrap_err();
+        let at = err.at.unwrap();
+        assert_eq!((at.line(), at.column()), (4, 1));
+        assert_eq!(err.message, "duplicate key `drill`");
+    }
+
+    #[test]
+    fn alias_bombs_stop_at_the_limits() {
+        let mut text = String::from("drill: x\nvars:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for (name, previous) in ["b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["a", "b", "c", "d", "e", "f", "g"])
+        {
+            text.push_str(&format!(
+                "  {name}: &{name} [{}]\n",
+                vec![format!("*{previous}"); 10].join(", ")
+            ));
+        }
+        text.push_str("steps:\n  - sleep: 1ms\n");
+        let started = std::time::Instant::now();
+        let err = parse_str(&text).unwrap_err();
+        assert!(
+            err.message.contains("too large or too complex"),
+            "{}",
+            err.message
+        );
+        assert!(err.at.is_some());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_second_document_and_an_empty_file_are_errors() {
+        let err = parse_str("drill: x\nsteps:\n  - sleep: 1ms\n---\ndrill: y\n").unwrap_err();
+        assert!(
+            err.message.contains("a second YAML document"),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            parse_str("  \n# only a comment\n").unwrap_err().message,
+            "the drill file is empty"
+        );
+    }
+
+    #[test]
+    fn too_deep_nesting_is_an_error() {
+        let text = format!(
+            "drill: x\nvars:\n  v: {}{}\nsteps:\n  - sleep: 1ms\n",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(parse_str(&text).is_err());
+        let text = format!(
+            "drill: x\nvars:\n  v: {}{}\nsteps:\n  - sleep: 1ms\n",
+            "[".repeat(20),
+            "]".repeat(20)
+        );
+        assert!(parse_str(&text).is_ok());
     }
 }

@@ -28,6 +28,7 @@ pub fn validate(drill: &Drill, extra_vars: &[String]) -> Vec<Diagnostic> {
         diagnostics: Vec::new(),
         defined: extra_vars.iter().cloned().collect(),
         captured_later: HashMap::new(),
+        current_var: None,
     };
     checker.check();
     checker.diagnostics
@@ -141,6 +142,8 @@ struct Checker<'a> {
     defined: HashSet<String>,
     /// Capture name → the step that captures it, for "runs after this one".
     captured_later: HashMap<String, String>,
+    /// The var whose value is being checked: vars resolve in order.
+    current_var: Option<&'a str>,
 }
 
 impl Checker<'_> {
@@ -166,7 +169,9 @@ impl Checker<'_> {
         }
         for (name, value) in &drill.vars {
             self.check_name(name, value.referenced, "var");
+            self.current_var = Some(name);
             self.render_value(value);
+            self.current_var = None;
             self.defined.insert(name.clone());
         }
         if let Some(base_url) = &drill.target.base_url {
@@ -995,6 +1000,29 @@ impl Lookup for Checker<'_> {
                 if root == "item" {
                     return Err(LookupError::new("`item` is defined only inside `for_each`"));
                 }
+                if let Some(current) = self.current_var {
+                    if current == root {
+                        return Err(LookupError::new(format!("var `{root}` refers to itself"))
+                            .with_help("a var cannot be defined in terms of itself: give it a value, or use another var defined above it"));
+                    }
+                    if let Some(later) = self.drill.vars.get(root.as_str()) {
+                        let line = later.referenced.line();
+                        if refers_to(&later.value, current) {
+                            return Err(LookupError::new(format!(
+                                "vars `{current}` and `{root}` refer to each other"
+                            ))
+                            .with_help(format!(
+                                "vars resolve in order, so neither can come first: give one of them a value (`{root}` is at line {line})"
+                            )));
+                        }
+                        return Err(LookupError::new(format!(
+                            "`{root}` is defined later, at line {line}"
+                        ))
+                        .with_help(format!(
+                            "vars resolve in order, top to bottom: move `{root}` above `{current}`"
+                        )));
+                    }
+                }
                 let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
                 let err = LookupError::new(format!("`{root}` is not defined"));
                 Err(match did_you_mean(root, &known) {
@@ -1005,6 +1033,20 @@ impl Lookup for Checker<'_> {
                 })
             }
         }
+    }
+}
+
+/// Whether a var's value uses `${name}` (or `${name.field}`) anywhere.
+fn refers_to(value: &Value, name: &str) -> bool {
+    match value {
+        Value::String(text) => super::template::expressions(text)
+            .iter()
+            .any(|expr| matches!(&expr.reference, Reference::Name { root, .. } if root == name)),
+        Value::Array(items) => items.iter().any(|v| refers_to(v, name)),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| refers_to(&Value::String(k.clone()), name) || refers_to(v, name)),
+        _ => false,
     }
 }
 
