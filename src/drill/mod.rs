@@ -30,6 +30,25 @@ pub struct LoadedDrill {
 /// `--var`, which count as defined.
 pub fn load(path: &Path, extra_vars: &[String]) -> Result<LoadedDrill, Diagnostics> {
     let (drill, source) = parse::read(path)?;
+    checked(path, drill, source, extra_vars)
+}
+
+/// [`load`] for a drill already in memory, named `path` in messages.
+pub fn load_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    extra_vars: &[String],
+) -> Result<LoadedDrill, Diagnostics> {
+    let (drill, source) = parse::parse_bytes(path, bytes)?;
+    checked(path, drill, source, extra_vars)
+}
+
+fn checked(
+    path: &Path,
+    drill: Drill,
+    source: Arc<str>,
+    extra_vars: &[String],
+) -> Result<LoadedDrill, Diagnostics> {
     let items = validate::validate(&drill, extra_vars);
     if !items.is_empty() {
         return Err(Diagnostics::new(path, source, items));

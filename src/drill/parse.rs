@@ -84,6 +84,14 @@ pub fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
         &mut bytes,
     )
     .map_err(cannot_read)?;
+    parse_bytes(path, bytes)
+}
+
+/// Parses the bytes of a drill file named `path`: the size cap, UTF-8,
+/// then YAML. Every problem is located.
+pub fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<(Drill, Arc<str>), Diagnostics> {
+    let fail =
+        |source: &str, item: Diagnostic| Diagnostics::new(path, Arc::from(source), vec![item]);
     if bytes.len() as u64 > MAX_DRILL_BYTES {
         // Point at where the cap falls, in the part that was read.
         let mut cut = MAX_DRILL_BYTES as usize;
