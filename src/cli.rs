@@ -431,7 +431,10 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         operator,
         operator_name,
         strict: args.strict,
-        max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        max_body_bytes: loaded
+            .drill
+            .max_response()
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES),
         resume,
         timeout: args.timeout,
         cleanup_timeout: args.cleanup_timeout,

@@ -57,6 +57,100 @@ impl<'de> Deserialize<'de> for HumanDuration {
     }
 }
 
+/// A size in bytes, written with a unit: `512KiB`, `10MiB`, `1MB`, `100B`.
+///
+/// As with durations, bare numbers are refused: `max_response: 10` is more
+/// likely a mistake than ten bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// The largest size a drill may ask for: responses are kept in memory.
+    pub const MAX: u64 = 1024 * 1024 * 1024;
+
+    /// Parses `10MiB`, `512 KiB`, `1.5MB`, `100B` (units: B, KB, KiB, MB,
+    /// MiB, GB, GiB; case does not matter).
+    pub fn parse(text: &str) -> Result<ByteSize, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let unit = unit.trim();
+        let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+            "b" => 1,
+            "kb" => 1000,
+            "kib" => 1024,
+            "mb" => 1000 * 1000,
+            "mib" => 1024 * 1024,
+            "gb" => 1000 * 1000 * 1000,
+            "gib" => 1024 * 1024 * 1024,
+            "" => {
+                return Err(format!(
+                    "a size needs a unit: write `{number}B`, `{number}KiB` or `{number}MiB`"
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}`: use B, KB, KiB, MB, MiB, GB or GiB"
+                ));
+            }
+        };
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size: write it like 512KiB or 10MiB"))?;
+        let bytes = value * multiplier as f64;
+        if !(1.0..=Self::MAX as f64).contains(&bytes) {
+            return Err(format!(
+                "`{text}` is out of range: a size is from 1B to 1GiB"
+            ));
+        }
+        Ok(ByteSize(bytes as u64))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0;
+        if n >= 1024 * 1024 && n % (1024 * 1024) == 0 {
+            write!(f, "{}MiB", n / (1024 * 1024))
+        } else if n >= 1024 && n % 1024 == 0 {
+            write!(f, "{}KiB", n / 1024)
+        } else {
+            write!(f, "{n}B")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SizeVisitor;
+        impl serde::de::Visitor<'_> for SizeVisitor {
+            type Value = ByteSize;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a size such as 512KiB or 10MiB")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ByteSize, E> {
+                ByteSize::parse(text).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<ByteSize, E> {
+                Err(E::custom(format!(
+                    "a size needs a unit: write `{n}B`, `{n}KiB` or `{n}MiB`, not `{n}`"
+                )))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<ByteSize, E> {
+                self.visit_u64(n.unsigned_abs())
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<ByteSize, E> {
+                Err(E::custom(format!(
+                    "a size needs a unit: write `{n}MiB`, not `{n}`"
+                )))
+            }
+        }
+        deserializer.deserialize_any(SizeVisitor)
+    }
+}
+
 /// A whole drill file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,6 +180,16 @@ pub struct Drill {
     pub steps: Spanned<Vec<Spanned<Step>>>,
     #[serde(default)]
     pub cleanup: Vec<Spanned<Step>>,
+}
+
+impl Drill {
+    /// `defaults.max_response` in bytes, when the drill sets it.
+    pub fn max_response(&self) -> Option<usize> {
+        self.defaults
+            .max_response
+            .as_ref()
+            .map(|size| size.value.0 as usize)
+    }
 }
 
 /// Where the drill's HTTP and Docker calls go.
@@ -120,6 +224,10 @@ pub struct Defaults {
     pub timeout: Option<Spanned<HumanDuration>>,
     #[serde(default)]
     pub retry: Option<Spanned<Retry>>,
+    /// The largest HTTP response body, and exec output, a step accepts
+    /// (default 10MiB): larger ones are cut with an error, never buffered.
+    #[serde(default)]
+    pub max_response: Option<Spanned<ByteSize>>,
 }
 
 /// One step: common fields plus exactly one kind key.
@@ -187,6 +295,9 @@ pub struct HttpAction {
     pub auth: Option<Spanned<HttpAuth>>,
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
+    /// This request's response-size limit, over `defaults.max_response`.
+    #[serde(default)]
+    pub max_response: Option<Spanned<ByteSize>>,
 }
 
 /// Credentials for one request; the values are usually `${secret.X}`.

@@ -67,6 +67,9 @@ pub struct HttpRequest {
     pub body: Body,
     pub auth: Option<Auth>,
     pub timeout: Option<Duration>,
+    /// This request's own response-size limit (`max_response`), over the
+    /// drill's.
+    pub max_response: Option<usize>,
     pub expect: Expectations,
     pub captures: Vec<Capture>,
 }
@@ -165,6 +168,7 @@ impl HttpRequest {
             body,
             auth,
             timeout: spec.timeout.as_ref().map(|t| t.value.0),
+            max_response: spec.max_response.as_ref().map(|m| m.value.0 as usize),
             expect,
             captures,
         })
@@ -202,15 +206,25 @@ impl HttpRequest {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let limit = self.max_response.unwrap_or(ctx.max_body_bytes);
+        let too_large = |what: &str| {
+            Attempt::failed(format!(
+                "the response of {} {} is larger than {limit} bytes ({}){what}; raise `max_response` if that is expected",
+                self.method,
+                self.url,
+                crate::drill::model::ByteSize(limit as u64),
+            ))
+        };
+        // A declared length over the limit fails before reading anything.
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return too_large(", by its Content-Length");
+        }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if body.len() + chunk.len() > ctx.max_body_bytes {
-                        return Attempt::failed(format!(
-                            "the response is larger than {} bytes; firedrill stopped reading it",
-                            ctx.max_body_bytes
-                        ));
+                    if body.len() + chunk.len() > limit {
+                        return too_large("; firedrill stopped reading it");
                     }
                     body.extend_from_slice(&chunk);
                 }

@@ -204,9 +204,23 @@ pub fn register_secret_capture(name: &str, value: &Value) -> Result<(), String> 
 /// The first `max` characters of a text, for error messages.
 pub fn excerpt(text: &str, max: usize) -> String {
     let text = text.trim();
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
+    let cut = match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    // A target's bytes reach the terminal through this: control characters
+    // (an escape sequence that clears the screen or retitles the window)
+    // are shown escaped, never sent as they are.
+    let mut out = String::with_capacity(cut.len());
+    for c in cut.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    if cut.len() < text.len() {
+        out.push('…');
+    }
+    out
 }
