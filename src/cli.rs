@@ -230,23 +230,16 @@ pub fn main(cli: Cli) -> i32 {
         Command::Report(args) => report(&args),
         Command::History(args) => history(&args),
         Command::Runbook(args) => runbook(&args),
-        Command::Run(args) => {
-            let http = std::thread::spawn(crate::run::http_client);
-            match load(&args.drill) {
-                Ok(loaded) => match http.join() {
-                    Ok(Ok(http)) => run(&loaded, &args, http),
-                    Ok(Err(err)) => {
-                        eprintln!("error: {err}");
-                        exit::FAILED
-                    }
-                    Err(_) => {
-                        eprintln!("error: setting up HTTP failed");
-                        exit::FAILED
-                    }
-                },
-                Err(code) => code,
-            }
-        }
+        Command::Run(args) => match load(&args.drill) {
+            Ok(loaded) => match crate::run::http_client(&loaded) {
+                Ok(http) => run(&loaded, &args, http),
+                Err(problem) => {
+                    eprint!("{}", problem.render(std::io::stderr().is_terminal()));
+                    exit::INVALID
+                }
+            },
+            Err(code) => code,
+        },
     }
 }
 

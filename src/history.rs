@@ -266,6 +266,7 @@ fn journal_to_record(path: &Path, text: &str) -> Result<RunRecord, String> {
         reasons,
         resumed_from: None,
         origin_run_id: None,
+        warnings: Vec::new(),
         steps,
     })
 }

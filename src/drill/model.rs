@@ -204,6 +204,21 @@ pub struct Target {
     /// Docker engine address; `DOCKER_HOST` or the local socket when absent.
     #[serde(default)]
     pub docker: Option<Spanned<String>>,
+    /// `true` turns TLS certificate checks off for every HTTP step: an
+    /// explicit opt-in that warns on stderr and in the record.
+    #[serde(default)]
+    pub insecure: Option<Spanned<bool>>,
+    /// A PEM file of CA certificates trusted besides the system's, for a
+    /// target with a private CA.
+    #[serde(default)]
+    pub ca_file: Option<Spanned<String>>,
+}
+
+impl Target {
+    /// Whether the drill turned certificate checks off.
+    pub fn is_insecure(&self) -> bool {
+        self.insecure.as_ref().is_some_and(|i| i.value)
+    }
 }
 
 /// Where a secret's value comes from. Secrets are never written in the drill.

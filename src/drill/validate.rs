@@ -183,6 +183,16 @@ impl Checker<'_> {
         if let Some(docker) = &drill.target.docker {
             self.render_string(docker);
         }
+        if let (Some(ca_file), true) = (&drill.target.ca_file, drill.target.is_insecure()) {
+            self.push(
+                Diagnostic::new(
+                    ca_file.referenced,
+                    "`ca_file` is unused: `insecure: true` turns certificate checks off",
+                )
+                .at_key("ca_file")
+                .with_help("keep `ca_file` and remove `insecure`: the CA file is the safe way to trust a private certificate"),
+            );
+        }
         if drill.steps.value.is_empty() {
             self.push(
                 Diagnostic::new(drill.steps.referenced, "the drill has no steps")

@@ -70,6 +70,9 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
             "0".into()
         },
     ));
+    for warning in &record.warnings {
+        out.push_str(&format!("> **Warning:** {}\n\n", cell(warning)));
+    }
     if !record.reasons.is_empty() {
         let title = match record.outcome {
             RunOutcome::Passed => "Notes",

@@ -305,6 +305,7 @@ mod tests {
             reasons: vec![format!("--strict: the token {secret} was seen")],
             resumed_from: None,
             origin_run_id: None,
+            warnings: Vec::new(),
             steps: vec![step],
         }
     }

@@ -169,6 +169,10 @@ pub struct RunRecord {
     /// its id, so names and sweeps stay the same across resumes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_run_id: Option<String>,
+    /// What this run did less safely than it should, in words (TLS
+    /// certificate checks turned off by `target.insecure`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub steps: Vec<StepRecord>,
 }
 

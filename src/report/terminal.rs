@@ -412,6 +412,9 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         duration_ms(record.human_ms),
         duration_ms(record.duration_ms),
     ));
+    for warning in &record.warnings {
+        out.push_str(&format!("  warning: {warning}\n"));
+    }
     for reason in &record.reasons {
         out.push_str(&format!("  - {reason}\n"));
     }

@@ -223,34 +223,16 @@ fn read_secret(source: &crate::drill::model::SecretSource) -> Result<String, Str
     Err("no source".into())
 }
 
-/// The HTTP client every step shares: one connection pool, keep-alive.
-/// Building it loads the system's root certificates, which takes a few
-/// milliseconds: the CLI builds it while the drill is being parsed.
-///
-/// A system without CA certificates (an empty container image, say) still
-/// gets a client: plain HTTP works, and HTTPS fails its certificate check
-/// with a clear error instead of firedrill refusing to start.
-pub fn http_client() -> Result<reqwest::Client, String> {
-    let builder = || {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
-    };
-    match builder().build() {
-        Ok(client) => Ok(client),
-        Err(err) => {
-            tracing::warn!(
-                "no usable CA certificates on this system ({}): HTTPS targets will fail their certificate check",
-                crate::steps::http::error_chain(&err)
-            );
-            builder().tls_certs_only(Vec::new()).build().map_err(|err| {
-                format!(
-                    "cannot set up HTTP: {}",
-                    crate::steps::http::error_chain(&err)
-                )
-            })
-        }
+/// The HTTP client every step shares: one connection pool, keep-alive,
+/// TLS as the drill's target says (`ca_file`, `insecure`). Called when a
+/// run starts: prints the target's warnings (certificate checks off) on
+/// stderr. A bad `ca_file` is a located error.
+pub fn http_client(drill: &LoadedDrill) -> Result<reqwest::Client, Diagnostics> {
+    for warning in crate::steps::http::target_warnings(&drill.drill.target) {
+        eprintln!("warning: {warning}");
     }
+    crate::steps::http::client(&drill.drill.target)
+        .map_err(|problem| Diagnostics::new(&drill.path, drill.source.clone(), vec![problem]))
 }
 
 /// Runs a prepared drill to the end, cleanup included, and returns its
@@ -440,6 +422,7 @@ pub async fn execute(
             .resume
             .as_ref()
             .map(|r| r.origin_run_id.clone().unwrap_or_else(|| r.run_id.clone())),
+        warnings: crate::steps::http::target_warnings(&d.target),
         steps,
     };
     record.reasons = failure_reasons(&record, options.strict);

@@ -9,7 +9,8 @@ use serde_json_path::JsonPath;
 
 use super::matchers::{check, show};
 use super::{Attempt, Captured, ResolvedTarget, StepContext, excerpt, register_secret_capture};
-use crate::drill::model::{CaptureSpec, HttpAction, Step};
+use crate::drill::diagnostic::Diagnostic;
+use crate::drill::model::{CaptureSpec, HttpAction, Step, Target};
 use crate::drill::template::{Renderer, to_text};
 
 /// A request body.
@@ -341,6 +342,78 @@ impl HttpRequest {
     }
 }
 
+/// The HTTP client of a drill: certificates verified against the system's
+/// roots plus `target.ca_file`, or not at all with `target.insecure: true`.
+/// A CA file that cannot be read, or holds no certificate, is an error
+/// located at `ca_file`.
+pub fn client(target: &Target) -> Result<reqwest::Client, Diagnostic> {
+    let builder = || {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
+            .tls_danger_accept_invalid_certs(target.is_insecure())
+    };
+    let mut certificates = Vec::new();
+    if let Some(ca_file) = &target.ca_file {
+        let problem = |why: String| {
+            Diagnostic::new(
+                ca_file.referenced,
+                format!("target.ca_file `{}`: {why}", ca_file.value),
+            )
+            .with_help(
+                "give a PEM file of CA certificates (paths are relative to where firedrill runs)",
+            )
+        };
+        let pem = std::fs::read(&ca_file.value)
+            .map_err(|err| problem(format!("cannot read it: {err}")))?;
+        certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
+            problem(format!(
+                "not a PEM certificate bundle: {}",
+                error_chain(&err)
+            ))
+        })?;
+        if certificates.is_empty() {
+            return Err(problem("it holds no certificate".into()));
+        }
+    }
+    let cannot = |err: reqwest::Error| {
+        Diagnostic::whole_file(format!(
+            "cannot set up the HTTP client: {}",
+            error_chain(&err)
+        ))
+    };
+    match builder().tls_certs_merge(certificates.clone()).build() {
+        Ok(client) => Ok(client),
+        // A system without CA certificates (an empty container image, say)
+        // still gets a client: plain HTTP works, HTTPS trusts `ca_file`
+        // only, and without one fails its certificate check with a clear
+        // error instead of firedrill refusing to start.
+        Err(err) => {
+            tracing::warn!(
+                "no usable CA certificates on this system ({}): HTTPS targets are trusted only through target.ca_file",
+                error_chain(&err)
+            );
+            builder()
+                .tls_certs_only(certificates)
+                .build()
+                .map_err(cannot)
+        }
+    }
+}
+
+/// What a drill's target settings weaken, in words: printed when the run
+/// starts and kept in the record's `warnings`.
+pub fn target_warnings(target: &Target) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if target.is_insecure() {
+        warnings.push(
+            "target.insecure is true: TLS certificates are not verified for any HTTP step of this run"
+                .to_string(),
+        );
+    }
+    warnings
+}
+
 /// The nodes a JSONPath selects: nothing, one value, or an array of them.
 fn query(path: &JsonPath, json: &Value) -> Option<Value> {
     let nodes = path.query(json).all();
@@ -401,7 +474,13 @@ pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    format!("{what} to {url}: {}", error_chain(err))
+    let cause = error_chain(err);
+    if cause.contains("certificate") {
+        return format!(
+            "{what} to {url}: TLS: {cause}; if the target uses a private CA, give it as `target.ca_file`"
+        );
+    }
+    format!("{what} to {url}: {cause}")
 }
 
 /// The innermost cause of an error, which is where the useful words are.
