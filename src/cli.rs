@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// Where to write the run record (default: a new file under --runs-dir).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// Write the record at --report even over a file (another run's record)
+    /// or beside an unfinished run's journal.
+    #[arg(long)]
+    pub force: bool,
     /// Directory of run records.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
@@ -444,6 +448,14 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     let record_path = args.report.clone().unwrap_or_else(|| {
         default_record_path(&args.runs_dir, &loaded.drill.drill.value, &options.run_id)
     });
+    let refused = match args.force {
+        true => Ok(()),
+        false => crate::report::journal::check_record_path(&record_path),
+    };
+    if let Err(why) = refused {
+        eprintln!("error: {why}");
+        return exit::INVALID;
+    }
     let journal = Arc::new(Journal::new(record_path.clone()));
     let mut observers = Observers::default();
     observers.push(Arc::new(terminal::Progress::new(

@@ -190,6 +190,68 @@ pub fn default_record_path(runs_dir: &Path, drill: &str, run_id: &str) -> PathBu
     runs_dir.join(format!("{safe}-{run_id}.json"))
 }
 
+/// What a file holds, when it is a run's record or journal.
+#[derive(serde::Deserialize)]
+struct RunIdentity {
+    #[serde(default)]
+    drill: String,
+    run_id: String,
+    #[serde(default)]
+    started_at: String,
+}
+
+/// The run whose record (or journal) `path` is, in words, or `None` when
+/// it is something else. Reads at most 64 MiB.
+pub fn describe_run_file(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let file = File::open(path).ok()?;
+    let mut text = String::new();
+    file.take(64 * 1024 * 1024).read_to_string(&mut text).ok()?;
+    let first = text.lines().next().unwrap_or_default();
+    let identity: RunIdentity = serde_json::from_str(&text)
+        .or_else(|_| serde_json::from_str(first))
+        .ok()?;
+    Some(format!(
+        "run {} of drill `{}`, started {}",
+        identity.run_id, identity.drill, identity.started_at
+    ))
+}
+
+/// Checks that a run may write its record at `record_path`: nothing is
+/// there yet, and no journal of an unfinished run is beside it. A run
+/// never overwrites what another run left behind unless told to
+/// (`--force`); the message says what is there.
+pub fn check_record_path(record_path: &Path) -> Result<(), String> {
+    if record_path.is_dir() {
+        return Err(format!(
+            "--report {} is a directory; give a file path",
+            record_path.display()
+        ));
+    }
+    if record_path.exists() {
+        return Err(match describe_run_file(record_path) {
+            Some(run) => format!(
+                "{} is the record of another run ({run}); firedrill never overwrites a run's record: choose another --report path, or pass --force",
+                record_path.display()
+            ),
+            None => format!(
+                "{} already exists and is not a run record; firedrill does not overwrite it: choose another --report path, or pass --force",
+                record_path.display()
+            ),
+        });
+    }
+    let journal = journal_path_for(record_path);
+    if journal.exists() {
+        let run = describe_run_file(&journal).unwrap_or_else(|| "an unknown run".into());
+        return Err(format!(
+            "{} is the journal of a run that did not finish ({run}); it holds the steps that run measured: render it with `firedrill report {}`, move it away, or pass --force",
+            journal.display(),
+            journal.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Writes a record atomically: a temporary file beside it, then a rename,
 /// so a reader never sees half a record.
 pub fn write_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {

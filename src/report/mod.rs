@@ -67,6 +67,11 @@ pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
         out.write_all(text.as_bytes())?;
         return out.flush();
     }
+    if let Some(run) = journal::describe_run_file(path) {
+        return Err(std::io::Error::other(format!(
+            "it is the record of a run ({run}); a report is never written over a run record"
+        )));
+    }
     journal::write_atomically(path, text.as_bytes())
 }
 
