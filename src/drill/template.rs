@@ -115,7 +115,8 @@ fn parse_cached(text: &str) -> Result<std::rc::Rc<Vec<Segment>>, SyntaxError> {
     let parsed = Rc::new(parse(text)?);
     PARSED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if cache.len() < 10_000 {
+        // Bounded: at most 10 000 texts of at most 4 KiB each.
+        if cache.len() < 10_000 && text.len() <= 4096 {
             cache.insert(text.to_string(), parsed.clone());
         }
     });
