@@ -95,7 +95,7 @@ pub struct RunArgs {
     /// What to do at manual steps when nobody is at a terminal.
     #[arg(long, value_enum, value_name = "POLICY")]
     pub manual: Option<ManualPolicy>,
-    /// Who is running the drill (default: the login name).
+    /// Who is running the drill (default: $FIREDRILL_OPERATOR, else the login name).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// Also fail on any intervention, help needed or budget overrun.
