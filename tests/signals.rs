@@ -326,3 +326,33 @@ fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
     assert_eq!(step(&resumed, "Dana is still admin")["outcome"], "passed");
     assert_eq!(app.stats()["by_endpoint"]["create_tenant"], 1);
 }
+
+#[test]
+fn a_crashed_runs_journal_holds_no_secret() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let drill = write_drill(
+        dir.path(),
+        "leak.yaml",
+        &format!(
+            "drill: leak\n{HEADER}\nsteps:\n\
+             - name: Echo the token and fail\n  exec: {{ argv: [sh, -c, \"echo token=${{secret.TOKEN}}; exit 3\"] }}\n  expect: {{ exit_code: 0 }}\n\
+             cleanup:\n\
+             - name: Hung cleanup\n  http: {{ url: /tenants }}\n  timeout: 60s\n"
+        ),
+    );
+    let mut child = spawn(&drill, &report, &app, &[]);
+    in_flight(&app, 1);
+    signal(&child, "KILL");
+    let _ = child.wait();
+    let journal = std::fs::read_to_string(dir.path().join("r.journal.jsonl")).unwrap();
+    assert!(
+        journal.contains("token=***"),
+        "the failing step is in the journal, masked: {journal}"
+    );
+    assert!(
+        !journal.contains(&app.token),
+        "the secret leaked into the journal"
+    );
+}
