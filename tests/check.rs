@@ -27,82 +27,42 @@ struct Measured {
 /// Runs `firedrill ARGS…` and measures its wall time and peak resident set
 /// size.
 ///
-/// `wait4` gives the peak RSS of one child, but a child started from this
-/// (large, multi-threaded) test process inherits the process's own peak at
-/// the `exec`. So this test binary runs itself as a small helper
-/// ([`measure_helper`]) that starts firedrill and reports its numbers.
+/// `wait4` on a child of this (large, multi-threaded) test process would
+/// count the process's own peak, which the child inherits until its `exec`.
+/// GNU time is a small process of its own: it starts firedrill and reports
+/// firedrill's peak alone (`.ci/run` installs it when it is missing).
 fn measured(args: &[&std::ffi::OsStr]) -> Measured {
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "measure_helper",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "-q",
-        ])
-        .args(["--test-threads", "1"])
-        .env(
-            "FIREDRILL_MEASURE_ARGS",
-            serde_json::to_string(&args).unwrap(),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("measured: "))
-        .unwrap_or_else(|| panic!("the helper said: {stdout}"));
-    let fields: serde_json::Value = serde_json::from_str(line).unwrap();
-    Measured {
-        code: fields["code"].as_i64().map(|c| c as i32),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: Duration::from_micros(fields["elapsed_us"].as_u64().unwrap()),
-        max_rss_kib: fields["max_rss_kib"].as_u64().unwrap(),
-    }
-}
-
-/// Not a test: run by [`measured`] in a fresh process, it starts firedrill
-/// with the arguments in `FIREDRILL_MEASURE_ARGS` (its stderr passes
-/// through), reaps it with `wait4` and prints its exit code, wall time and
-/// peak RSS as one JSON line.
-#[test]
-#[ignore = "a helper that `measured` runs in its own process"]
-fn measure_helper() {
-    use std::os::unix::process::ExitStatusExt;
-    let Ok(args) = std::env::var("FIREDRILL_MEASURE_ARGS") else {
-        return;
-    };
-    let args: Vec<String> = serde_json::from_str(&args).unwrap();
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "GNU time (/usr/bin/time, Debian's `time`) is needed to measure peak memory"
+    );
+    let report = tempfile::NamedTempFile::new().unwrap();
     let started = Instant::now();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .args(&args)
+    let output = std::process::Command::new(time)
+        .args(["-f", "%x %M", "-o"])
+        .arg(report.path())
+        .arg(env!("CARGO_BIN_EXE_firedrill"))
+        .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .spawn()
+        .output()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value to be overwritten.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet waited for; the pointers are
-    // valid for the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "wait4: {}", std::io::Error::last_os_error());
     let elapsed = started.elapsed();
-    std::mem::forget(child); // reaped above
-    println!(
-        "measured: {}",
-        serde_json::json!({
-            "code": std::process::ExitStatus::from_raw(status).code(),
-            "elapsed_us": elapsed.as_micros() as u64,
-            "max_rss_kib": usage.ru_maxrss,
-        })
-    );
+    let numbers = std::fs::read_to_string(report.path()).unwrap();
+    let last = numbers.lines().last().unwrap_or_default().to_string();
+    let mut fields = last.split_whitespace();
+    let code = fields.next().and_then(|c| c.parse::<i32>().ok());
+    let max_rss_kib = fields
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("GNU time said: {numbers}"));
+    Measured {
+        code,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed,
+        max_rss_kib,
+    }
 }
 
 /// Each file in tests/malformed says on its first line (or in a
