@@ -630,14 +630,8 @@ impl Executor<'_> {
             parent: None,
             queued_ms: 0,
         };
-        let finish = |mut record: StepRecord, outcome: Outcome, error: Option<String>| {
-            let elapsed = clock.elapsed();
-            record.outcome = outcome;
-            record.error = error.map(|e| crate::redact::redact(&e).into_owned());
-            record.duration_ms = millis(elapsed);
-            record.duration_us = elapsed.as_micros() as u64;
-            record.over_budget = budget.is_some_and(|b| elapsed > b);
-            record
+        let finish = |record: StepRecord, outcome: Outcome, error: Option<String>| {
+            close(record, clock, budget, outcome, error)
         };
 
         // `when`, then templates: both may refer to captures that never
@@ -1037,6 +1031,24 @@ fn carried_steps(drill: &LoadedDrill, previous: &RunRecord) -> Vec<StepRecord> {
         carried.push(kept);
     }
     carried
+}
+
+/// Closes a step's record: its outcome, its error (secrets masked), its
+/// time since `clock` and whether that went over `budget`.
+fn close(
+    mut record: StepRecord,
+    clock: Instant,
+    budget: Option<Duration>,
+    outcome: Outcome,
+    error: Option<String>,
+) -> StepRecord {
+    let elapsed = clock.elapsed();
+    record.outcome = outcome;
+    record.error = error.map(|e| crate::redact::redact(&e).into_owned());
+    record.duration_ms = millis(elapsed);
+    record.duration_us = elapsed.as_micros() as u64;
+    record.over_budget = budget.is_some_and(|b| elapsed > b);
+    record
 }
 
 /// Resolves `grace` after `cancel` fires: a running step gets that long to

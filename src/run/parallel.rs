@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::event::Event;
 use super::scope::Scope;
-use super::{Executor, evaluate_when};
+use super::{Executor, close, evaluate_when};
 use crate::drill::model::{Spanned, Step};
 use crate::drill::template::{Renderer, to_text};
 use crate::report::record::{Outcome, Phase, StepRecord, millis, timestamp};
@@ -61,14 +61,8 @@ impl Executor<'_> {
         record.error = None;
         record.started_at = Some(started_at);
         record.attempts = 1;
-        let finish = |mut record: StepRecord, outcome: Outcome, error: Option<String>| {
-            let elapsed = clock.elapsed();
-            record.outcome = outcome;
-            record.error = error.map(|e| crate::redact::redact(&e).into_owned());
-            record.duration_ms = millis(elapsed);
-            record.duration_us = elapsed.as_micros() as u64;
-            record.over_budget = budget.is_some_and(|b| elapsed > b);
-            record
+        let finish = |record: StepRecord, outcome: Outcome, error: Option<String>| {
+            close(record, clock, budget, outcome, error)
         };
 
         let mut renderer = Renderer::new(scope);
