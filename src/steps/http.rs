@@ -240,7 +240,9 @@ impl HttpRequest {
                 }
             }
         }
-        let text = String::from_utf8_lossy(&body);
+        // Decoded only when a message or `body_contains` needs it: most
+        // steps never look at the body as text.
+        let text = || String::from_utf8_lossy(&body);
         let ok_status = match &self.expect.status {
             Some(codes) => codes.contains(&status),
             None => status < 400,
@@ -260,7 +262,7 @@ impl HttpRequest {
             };
             return Attempt::failed(format!(
                 "status: expected {wanted}, got {status}; body: {}",
-                excerpt(&text, 300)
+                excerpt(&text(), 300)
             ));
         }
         for (name, expected) in &self.expect.headers {
@@ -272,11 +274,11 @@ impl HttpRequest {
             }
         }
         if let Some(part) = &self.expect.body_contains {
-            if !text.contains(part.as_str()) {
+            if !text().contains(part.as_str()) {
                 return Attempt::failed(format!(
                     "body: expected it to contain {:?}, got {}",
                     part,
-                    excerpt(&text, 300)
+                    excerpt(&text(), 300)
                 ));
             }
         }
@@ -291,7 +293,7 @@ impl HttpRequest {
                 Err(err) => {
                     return Attempt::failed(format!(
                         "expected a JSON body, but it does not parse ({err}): {}",
-                        excerpt(&text, 300)
+                        excerpt(&text(), 300)
                     ));
                 }
             }
