@@ -310,27 +310,15 @@ pub async fn execute(
                 Outcome::Skipped,
                 "not run: an earlier step failed",
             )
-        } else if step.value.parallel.is_some() {
-            let (group, children) = executor
-                .run_group(step, name, Phase::Steps, index, &mut scope, &cancel.steps)
+        } else {
+            let (record, children) = executor
+                .run_any(step, name, Phase::Steps, index, &mut scope, &cancel.steps)
                 .await;
-            failed |= group.outcome.is_failure();
-            observers.emit(Event::StepFinished { step: &group });
-            steps.push(group);
+            failed |= record.outcome.is_failure();
+            observers.emit(Event::StepFinished { step: &record });
+            steps.push(record);
             steps.extend(children);
             continue;
-        } else {
-            executor
-                .run_step(
-                    step,
-                    name,
-                    Phase::Steps,
-                    index,
-                    &mut scope,
-                    &cancel.steps,
-                    true,
-                )
-                .await
         };
         failed |= record.outcome.is_failure();
         observers.emit(Event::StepFinished { step: &record });
@@ -366,9 +354,9 @@ pub async fn execute(
                 Outcome::Cancelled,
                 "not run: cleanup was interrupted",
             )
-        } else if step.value.parallel.is_some() {
-            let (group, children) = executor
-                .run_group(
+        } else {
+            let (record, children) = executor
+                .run_any(
                     step,
                     name,
                     Phase::Cleanup,
@@ -377,22 +365,10 @@ pub async fn execute(
                     &cancel.cleanup,
                 )
                 .await;
-            observers.emit(Event::StepFinished { step: &group });
-            steps.push(group);
+            observers.emit(Event::StepFinished { step: &record });
+            steps.push(record);
             steps.extend(children);
             continue;
-        } else {
-            executor
-                .run_step(
-                    step,
-                    name,
-                    Phase::Cleanup,
-                    index,
-                    &mut scope,
-                    &cancel.cleanup,
-                    true,
-                )
-                .await
         };
         observers.emit(Event::StepFinished { step: &record });
         steps.push(record);
@@ -583,6 +559,28 @@ impl Executor<'_> {
             .map(|e| format!("{}: {}", self.locate(e.at, e.near), e.message))
             .collect::<Vec<_>>()
             .join("; ")
+    }
+
+    /// Runs a top-level step, a parallel group or not: its record, and the
+    /// records of a group's sub-steps (already reported as they finished).
+    async fn run_any(
+        &self,
+        step: &Spanned<Step>,
+        name: &str,
+        phase: Phase,
+        index: usize,
+        scope: &mut Scope,
+        cancel: &CancellationToken,
+    ) -> (StepRecord, Vec<StepRecord>) {
+        if step.value.parallel.is_some() {
+            self.run_group(step, name, phase, index, scope, cancel)
+                .await
+        } else {
+            let record = self
+                .run_step(step, name, phase, index, scope, cancel, true)
+                .await;
+            (record, Vec::new())
+        }
     }
 
     /// Runs one step (not a group). `rescuable`: a standalone step, which a
