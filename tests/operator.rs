@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{DemoApp, HEADER, firedrill, read_record, shipped_drill, step, write_drill};
@@ -350,26 +350,9 @@ fn resume_after_sigint_finishes_with_the_earlier_captures_and_names() {
         ),
     );
     let first = dir.path().join("first.json");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
-        .arg("run")
-        .arg(&drill)
-        .arg("--report")
-        .arg(&first)
-        .env("TARGET_URL", &app.url)
-        .env("DEMO_ADMIN_TOKEN", &app.token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.stats()["in_flight"].as_u64().unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "the slow step never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let mut child = app.spawn_run(&drill, &first, &[]);
+    app.wait_in_flight(1);
+    common::send_signal(&child, "INT");
     assert_eq!(child.wait().unwrap().code(), Some(130));
     let interrupted = read_record(&first);
     assert_eq!(interrupted["outcome"], "interrupted");

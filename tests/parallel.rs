@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{DemoApp, HEADER, firedrill, read_record, step, write_drill};
@@ -196,26 +195,9 @@ fn sigint_in_a_parallel_group_still_runs_cleanup() {
         ),
     );
     let report = dir.path().join("r.json");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
-        .arg("run")
-        .arg(&drill)
-        .arg("--report")
-        .arg(&report)
-        .env("TARGET_URL", &app.url)
-        .env("DEMO_ADMIN_TOKEN", &app.token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.stats()["in_flight"].as_u64().unwrap_or(0) < 5 {
-        assert!(Instant::now() < deadline, "the group never got going");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let mut child = app.spawn_run(&drill, &report, &[]);
+    app.wait_in_flight(5);
+    common::send_signal(&child, "INT");
     assert_eq!(child.wait().unwrap().code(), Some(130));
     let record = read_record(&report);
     assert_eq!(record["outcome"], "interrupted");

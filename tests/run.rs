@@ -286,11 +286,7 @@ fn sigint_runs_cleanup_writes_an_interrupted_record_and_exits_130() {
         .spawn()
         .unwrap();
     // Wait until the slow request is in flight, then interrupt.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.stats()["in_flight"].as_u64().unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "the slow step never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    app.wait_in_flight(1);
     let started = Instant::now();
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -5,43 +5,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, firedrill, read_record, step, write_drill};
+use common::{DemoApp, HEADER, firedrill, read_record, send_signal, step, write_drill};
 use rexpect::process::WaitStatus;
 use serde_json::json;
-
-fn spawn(drill: &Path, report: &Path, app: &DemoApp, extra: &[&str]) -> Child {
-    Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
-        .arg("run")
-        .arg(drill)
-        .arg("--report")
-        .arg(report)
-        .args(extra)
-        .env("TARGET_URL", &app.url)
-        .env("DEMO_ADMIN_TOKEN", &app.token)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn signal(child: &Child, name: &str) {
-    Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-}
-
-/// Waits until demo-app has `n` requests in flight.
-fn in_flight(app: &DemoApp, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.stats()["in_flight"].as_u64().unwrap_or(0) < n {
-        assert!(Instant::now() < deadline, "nothing reached demo-app");
-        std::thread::sleep(Duration::from_millis(30));
-    }
-}
 
 fn wait_exit(child: &mut Child, within: Duration) -> i32 {
     let deadline = Instant::now() + within;
@@ -78,9 +47,9 @@ fn sigterm_runs_cleanup_and_exits_143() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let mut child = spawn(&hung_drill(dir.path(), ""), &report, &app, &[]);
-    in_flight(&app, 1);
-    signal(&child, "TERM");
+    let mut child = app.spawn_run(&hung_drill(dir.path(), ""), &report, &[]);
+    app.wait_in_flight(1);
+    send_signal(&child, "TERM");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 143);
     let record = read_record(&report);
     assert_eq!(record["outcome"], "interrupted");
@@ -95,9 +64,9 @@ fn a_second_ctrl_c_skips_the_rest_of_cleanup_and_still_writes_the_record() {
     let report = dir.path().join("r.json");
     let hung_cleanup =
         "- name: Hung cleanup\n  http: { url: \"/tenants/${id}\" }\n  timeout: 60s\n";
-    let mut child = spawn(&hung_drill(dir.path(), hung_cleanup), &report, &app, &[]);
-    in_flight(&app, 1);
-    signal(&child, "INT");
+    let mut child = app.spawn_run(&hung_drill(dir.path(), hung_cleanup), &report, &[]);
+    app.wait_in_flight(1);
+    send_signal(&child, "INT");
     // The hung step gets its grace, then cleanup starts and hangs too.
     let deadline = Instant::now() + Duration::from_secs(20);
     while app.stats()["by_endpoint"]["get_tenant"]
@@ -109,7 +78,7 @@ fn a_second_ctrl_c_skips_the_rest_of_cleanup_and_still_writes_the_record() {
         std::thread::sleep(Duration::from_millis(30));
     }
     let started = Instant::now();
-    signal(&child, "INT");
+    send_signal(&child, "INT");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 130);
     assert!(
         started.elapsed() < Duration::from_secs(8),
@@ -243,9 +212,9 @@ fn a_step_that_finishes_within_the_grace_period_is_kept() {
             "drill: grace\n{HEADER}\nsteps:\n- name: Slow health\n  http: {{ url: /health }}\n- name: Next\n  http: {{ url: /health }}\n"
         ),
     );
-    let mut child = spawn(&drill, &report, &app, &["--grace", "3s"]);
-    in_flight(&app, 1);
-    signal(&child, "INT");
+    let mut child = app.spawn_run(&drill, &report, &["--grace", "3s"]);
+    app.wait_in_flight(1);
+    send_signal(&child, "INT");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 130);
     let record = read_record(&report);
     assert_eq!(
@@ -273,9 +242,9 @@ fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
              - name: Dana is still admin\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  expect: {{ json: {{ \"$[0].role\": admin }} }}\n"
         ),
     );
-    let mut child = spawn(&drill, &report, &app, &[]);
-    in_flight(&app, 1);
-    signal(&child, "KILL");
+    let mut child = app.spawn_run(&drill, &report, &[]);
+    app.wait_in_flight(1);
+    send_signal(&child, "KILL");
     let _ = child.wait();
     assert!(!report.exists(), "a killed run writes no record");
     let journal = dir.path().join("r.journal.jsonl");
@@ -342,9 +311,9 @@ fn a_crashed_runs_journal_holds_no_secret() {
              - name: Hung cleanup\n  http: {{ url: /tenants }}\n  timeout: 60s\n"
         ),
     );
-    let mut child = spawn(&drill, &report, &app, &[]);
-    in_flight(&app, 1);
-    signal(&child, "KILL");
+    let mut child = app.spawn_run(&drill, &report, &[]);
+    app.wait_in_flight(1);
+    send_signal(&child, "KILL");
     let _ = child.wait();
     let journal = std::fs::read_to_string(dir.path().join("r.journal.jsonl")).unwrap();
     assert!(

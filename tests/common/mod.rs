@@ -116,6 +116,35 @@ impl DemoApp {
         cmd
     }
 
+    /// Starts `firedrill run DRILL --report REPORT EXTRA…` against this
+    /// demo-app in the background, its output discarded.
+    pub fn spawn_run(&self, drill: &Path, report: &Path, extra: &[&str]) -> std::process::Child {
+        Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
+            .arg("run")
+            .arg(drill)
+            .arg("--report")
+            .arg(report)
+            .args(extra)
+            .env("TARGET_URL", &self.url)
+            .env("DEMO_ADMIN_TOKEN", &self.token)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start firedrill")
+    }
+
+    /// Waits (up to 20 s) until this demo-app has `n` requests in flight.
+    pub fn wait_in_flight(&self, n: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while self.stats()["in_flight"].as_u64().unwrap_or(0) < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fewer than {n} requests ever reached demo-app"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -126,6 +155,14 @@ impl Drop for DemoApp {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Sends a signal (`INT`, `TERM`, `KILL`) to a child process.
+pub fn send_signal(child: &std::process::Child, name: &str) {
+    Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
 }
 
 /// The firedrill binary with a clean environment for its knobs.
