@@ -268,6 +268,51 @@ fn huge_and_exploding_drills_are_refused_fast_in_bounded_memory() {
     }
 }
 
+/// A long drill (a fresh environment with thousands of tenants written
+/// out) is read whole: the parser's limits are for hostile files, not big
+/// honest ones.
+#[test]
+fn a_ten_thousand_step_drill_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.yaml");
+    let step = "  - name: get ${i}\n    http: { url: \"http://127.0.0.1:1/tenants/t-1\" }\n    expect: { status: 200, json: { \"$.name\": \"bench\" } }\n    capture: { plan: \"$.plan\" }\n";
+    let steps: String = (0..10_000)
+        .map(|i| step.replace("${i}", &i.to_string()))
+        .collect();
+    std::fs::write(&file, format!("drill: long\nsteps:\n{steps}")).unwrap();
+    let output = firedrill().arg("check").arg(&file).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("ok (10000 steps"), "{stdout}");
+}
+
+/// Past 500 000 values a drill is refused where the limit falls. (Not in
+/// the timed test above: a debug build takes seconds to read that many.)
+#[test]
+fn a_drill_over_the_value_limit_is_refused_where_it_falls() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("600k-values.yaml");
+    let parts = [
+        ("drill: x\nvars:\n  many: [", 1),
+        ("0,", 600_000),
+        ("0]\nsteps:\n  - sleep: 1ms\n", 1),
+    ];
+    write_parts(&file, &parts);
+    let output = firedrill().arg("check").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    // The 500 001st value is at column 1 + 2 * 500 000 - 4.
+    assert!(
+        stderr.contains("600k-values.yaml:3:999996: the drill is too large or too complex to read: it holds more than 500000 values"),
+        "{stderr}"
+    );
+}
+
 /// Ten thousand errors print the first 50 and count the rest.
 #[test]
 fn thousands_of_errors_are_counted_not_all_printed() {

@@ -18,9 +18,9 @@ pub mod limits {
     /// Nesting of mappings and lists, block or flow.
     pub const MAX_DEPTH: usize = 64;
     /// Parser events (every scalar, start and end of a collection).
-    pub const MAX_EVENTS: usize = 300_000;
+    pub const MAX_EVENTS: usize = 1_000_000;
     /// Values (scalars, lists, mappings), aliases replayed included.
-    pub const MAX_NODES: usize = 100_000;
+    pub const MAX_NODES: usize = 500_000;
     /// `*alias` uses and `&anchor` definitions.
     pub const MAX_ALIASES: usize = 10_000;
     pub const MAX_ANCHORS: usize = 10_000;
@@ -188,7 +188,7 @@ fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
         snippets: serde_saphyr::SnippetMode::Off
     }));
     let mut diagnostic = match err.location() {
-        Some(at) => Diagnostic::new(at, message),
+        Some(at) => Diagnostic::new(at.into(), message),
         None => Diagnostic::whole_file(message),
     };
     let too_complex = |(what, help): (String, &str)| {
