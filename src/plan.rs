@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, Spanned, Step};
+use crate::drill::model::{CaptureSpec, LocatedStep};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer, to_text};
 use crate::redact::MASK;
 use crate::steps::{Action, ResolvedTarget};
@@ -119,7 +119,7 @@ fn describe_step(
     out: &mut String,
     number: usize,
     name: &str,
-    spanned: &Spanned<Step>,
+    spanned: &LocatedStep,
     lookup: &PlanLookup,
     target: &ResolvedTarget,
     drill_owner: Option<&str>,

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, Spanned, Step};
+use crate::drill::model::{CaptureSpec, LocatedStep, Step};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer};
 use crate::steps::{Action, ResolvedTarget};
 
@@ -112,7 +112,7 @@ fn describe(
     out: &mut String,
     number: usize,
     name: &str,
-    spanned: &Spanned<Step>,
+    spanned: &LocatedStep,
     drill_owner: Option<&str>,
 ) {
     let step = &spanned.value;

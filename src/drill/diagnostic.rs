@@ -154,10 +154,9 @@ impl Diagnostics {
             return None;
         }
         Some(
-            at.span()
-                .byte_offset()
+            at.byte_offset()
                 .map(|b| b as usize)
-                .unwrap_or_else(|| byte_of_char(&self.source, at.span().offset() as usize)),
+                .unwrap_or_else(|| byte_of_char(&self.source, at.char_offset() as usize)),
         )
     }
 
@@ -171,7 +170,7 @@ impl Diagnostics {
             line: at.line() as usize,
             column: at.column() as usize,
             byte_offset: start,
-            byte_len: (at.span().byte_len().unwrap_or(0) as usize).max(1),
+            byte_len: (at.byte_len().unwrap_or(0) as usize).max(1),
         };
         if let Some(near) = &diagnostic.near {
             // Look for the expression within the value that starts here, or
@@ -449,17 +448,7 @@ pub fn location_at(text: &str, offset: usize) -> Option<Location> {
     let column = before[line_start..].chars().count() + 1;
     let char_offset = before.chars().count();
     let char_len = text[offset..].chars().next().map_or(0, char::len_utf8);
-    // serde-saphyr's Location has no public constructor; it deserializes.
-    serde_json::from_value(serde_json::json!({
-        "line": line,
-        "column": column,
-        "span": {
-            "offset": char_offset,
-            "len": usize::from(char_len > 0),
-            "byte_info": [offset, char_len],
-        },
-    }))
-    .ok()
+    Some(Location::new(line, column, char_offset, (offset, char_len)))
 }
 
 /// The closest of `candidates` to `word`, if any is close enough to be what

@@ -4,6 +4,7 @@
 pub mod diagnostic;
 pub mod model;
 pub mod parse;
+pub mod spanned;
 pub mod template;
 pub mod validate;
 

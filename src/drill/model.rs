@@ -8,10 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use super::spanned::{Location, Spanned};
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
-pub use serde_saphyr::{Location, Spanned};
 
 /// A duration written the human way (`500ms`, `30s`, `1h 30m`).
 ///
@@ -151,6 +151,25 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+/// Reads a map of a step and gives back its spare room: a map read from
+/// YAML starts with room for several entries, and a step's maps mostly hold
+/// one or two — across a 10,000-step drill that is megabytes of nothing.
+fn compact_map<'de, D, V>(deserializer: D) -> Result<IndexMap<String, V>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    let mut map = IndexMap::<String, V>::deserialize(deserializer)?;
+    map.shrink_to_fit();
+    Ok(map)
+}
+
+/// A step and where it starts. The step is boxed: it is several hundred
+/// bytes of mostly absent optional fields, and the list of a 10,000-step
+/// drill would otherwise be reallocated at full size while it is read and
+/// keep up to twice the room it needs.
+pub type LocatedStep = Spanned<Box<Step>>;
+
 /// A whole drill file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -177,9 +196,9 @@ pub struct Drill {
     pub vars: IndexMap<String, Spanned<Value>>,
     #[serde(default)]
     pub defaults: Defaults,
-    pub steps: Spanned<Vec<Spanned<Step>>>,
+    pub steps: Spanned<Vec<LocatedStep>>,
     #[serde(default)]
-    pub cleanup: Vec<Spanned<Step>>,
+    pub cleanup: Vec<LocatedStep>,
 }
 
 impl Drill {
@@ -270,7 +289,7 @@ pub struct Step {
 
     #[serde(default)]
     pub expect: Option<Spanned<Box<Expect>>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub capture: IndexMap<String, Spanned<CaptureSpec>>,
     #[serde(default)]
     pub retry: Option<Spanned<Retry>>,
@@ -296,18 +315,18 @@ pub struct HttpAction {
     #[serde(default)]
     pub method: Option<Spanned<String>>,
     pub url: Spanned<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub headers: IndexMap<String, Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub query: IndexMap<String, Spanned<Value>>,
     #[serde(default)]
     pub json: Option<Spanned<Value>>,
     #[serde(default)]
     pub body: Option<Spanned<String>>,
     #[serde(default)]
-    pub form: Option<Spanned<IndexMap<String, Value>>>,
+    pub form: Option<Spanned<Box<IndexMap<String, Value>>>>,
     #[serde(default)]
-    pub auth: Option<Spanned<HttpAuth>>,
+    pub auth: Option<Spanned<Box<HttpAuth>>>,
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
     /// This request's response-size limit, over `defaults.max_response`.
@@ -342,7 +361,7 @@ pub struct ExecAction {
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub shell: Option<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub env: IndexMap<String, Spanned<String>>,
     #[serde(default)]
     pub cwd: Option<Spanned<String>>,
@@ -358,9 +377,9 @@ pub struct Expect {
     // http
     #[serde(default)]
     pub status: Option<Spanned<StatusSpec>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub headers: IndexMap<String, Spanned<Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub json: IndexMap<String, Spanned<Value>>,
     #[serde(default)]
     pub body_contains: Option<Spanned<String>>,
@@ -524,9 +543,9 @@ pub struct ParallelGroup {
     pub fail_fast: Option<bool>,
     /// `{ list_name: capture }`: after the group, `${list_name}` is the list
     /// of every branch's `capture`, in item order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub collect: IndexMap<String, Spanned<String>>,
-    pub steps: Spanned<Vec<Spanned<Step>>>,
+    pub steps: Spanned<Vec<LocatedStep>>,
 }
 
 /// A Docker action: a verb and its subject (`run: "demo-app:1"`,
@@ -567,7 +586,7 @@ pub struct DockerAction {
     pub name: Option<Spanned<String>>,
     #[serde(default)]
     pub image: Option<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub env: IndexMap<String, Spanned<String>>,
     #[serde(default)]
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
@@ -579,7 +598,7 @@ pub struct DockerAction {
     pub volumes: Option<Spanned<VolumesSpec>>,
     #[serde(default)]
     pub network: Option<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub labels: IndexMap<String, Spanned<String>>,
     #[serde(default)]
     pub healthcheck: Option<Spanned<Healthcheck>>,
@@ -611,7 +630,7 @@ pub struct DockerAction {
     pub dockerfile: Option<Spanned<String>>,
     #[serde(default)]
     pub tag: Option<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "compact_map")]
     pub args: IndexMap<String, Spanned<String>>,
 }
 

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 
 use super::diagnostic::{Diagnostic, did_you_mean};
-use super::model::{CaptureSpec, Drill, Expect, Location, Spanned, Step, VolumesSpec};
+use super::model::{CaptureSpec, Drill, Expect, LocatedStep, Location, Spanned, Step, VolumesSpec};
 use super::template::{Lookup, LookupError, Reference, Renderer};
 
 /// The matchers `expect.json` and `expect.headers` understand.
@@ -36,7 +36,7 @@ pub fn validate(drill: &Drill, extra_vars: &[String]) -> Vec<Diagnostic> {
 
 /// The display name of every step, in order: its `name`, or one made from
 /// what it does. Steps without a name that would collide get ` #2`, ` #3`.
-pub fn step_names(steps: &[Spanned<Step>]) -> Vec<String> {
+pub fn step_names(steps: &[LocatedStep]) -> Vec<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     steps
         .iter()
@@ -226,7 +226,7 @@ impl Checker<'_> {
         }
     }
 
-    fn check_step(&mut self, spanned: &Spanned<Step>, seen_names: &mut HashMap<String, Location>) {
+    fn check_step(&mut self, spanned: &LocatedStep, seen_names: &mut HashMap<String, Location>) {
         let step = &spanned.value;
         let kinds = step_kinds(step);
         let kind = match kinds.as_slice() {

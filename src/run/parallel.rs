@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::event::Event;
 use super::scope::Scope;
 use super::{Executor, close, evaluate_when};
-use crate::drill::model::{Spanned, Step};
+use crate::drill::model::{LocatedStep, Spanned};
 use crate::drill::template::{Renderer, to_text};
 use crate::report::record::{Outcome, Phase, StepRecord, millis, timestamp};
 
@@ -25,7 +25,7 @@ pub const DEFAULT_MAX: usize = 64;
 struct Branch<'a> {
     index: usize,
     item: Option<Value>,
-    steps: &'a [Spanned<Step>],
+    steps: &'a [LocatedStep],
     /// The names of `steps`, in this branch.
     names: Vec<String>,
 }
@@ -36,7 +36,7 @@ impl Executor<'_> {
     /// finish, so the journal keeps them even if the run crashes.
     pub(crate) async fn run_group(
         &self,
-        spanned: &Spanned<Step>,
+        spanned: &LocatedStep,
         name: &str,
         phase: Phase,
         index: usize,
