@@ -71,6 +71,56 @@ impl std::io::Write for RedactingWriter {
     }
 }
 
+/// A writer that masks secrets line by line, for output too large to hold
+/// as one string first (the record of a long drill). Pretty JSON never
+/// breaks a string across lines, so a secret cannot straddle two.
+pub struct RedactingLines<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+/// How much [`RedactingLines`] gathers before masking it.
+const BLOCK: usize = 16 * 1024;
+
+impl<W: std::io::Write> RedactingLines<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes what is left of the last line and hands the writer back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let rest = std::mem::take(&mut self.pending);
+        self.inner
+            .write_all(redact(&String::from_utf8_lossy(&rest)).as_bytes())?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for RedactingLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        // Masked a block of lines at a time: serializers write a few bytes
+        // per call.
+        if self.pending.len() < BLOCK {
+            return Ok(buf.len());
+        }
+        if let Some(end) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let lines = String::from_utf8_lossy(&self.pending[..=end]);
+            self.inner.write_all(redact(&lines).as_bytes())?;
+            self.pending.drain(..=end);
+        }
+        Ok(buf.len())
+    }
+
+    /// Flushes what was masked only: a line cut in two could cut a secret.
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +131,34 @@ mod tests {
         assert_eq!(redact("token s3cr\"et-value!"), "token ***!");
         assert_eq!(redact(r#"{"t":"s3cr\"et-value"}"#), r#"{"t":"***"}"#);
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn streamed_lines_are_masked_even_when_written_in_pieces() {
+        use std::io::Write;
+        register("streamed-secret");
+        let mut out = RedactingLines::new(Vec::new());
+        for piece in [
+            "{\"a\": \"strea",
+            "med-sec",
+            "ret\",\n  \"b\": 1,\n",
+            "\"c\": \"streamed-",
+            "secret\"}",
+        ] {
+            out.write_all(piece.as_bytes()).unwrap();
+        }
+        let text = String::from_utf8(out.finish().unwrap()).unwrap();
+        assert_eq!(text, "{\"a\": \"***\",\n  \"b\": 1,\n\"c\": \"***\"}");
+
+        // Past a block, lines are masked as they fill: the same result.
+        let line = "  \"token\": \"streamed-secret\", \"n\": 12345,\n";
+        let whole: String = (0..2000).map(|i| format!("{i}{line}")).collect();
+        let mut out = RedactingLines::new(Vec::new());
+        for piece in whole.as_bytes().chunks(7) {
+            out.write_all(piece).unwrap();
+        }
+        let text = String::from_utf8(out.finish().unwrap()).unwrap();
+        assert_eq!(text, redact(&whole));
+        assert!(!text.contains("streamed-secret") && text.matches("***").count() == 2000);
     }
 }

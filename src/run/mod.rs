@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
-use crate::drill::model::{CaptureSpec, Location, Spanned, Step};
+use crate::drill::model::{CaptureSpec, LocatedStep, Location, Spanned, Step};
 use crate::drill::template::{Renderer, TemplateError, to_text};
 use crate::operator::Operator;
 use crate::operator::{FailureChoice, FailureRequest};
@@ -264,7 +264,9 @@ pub async fn execute(
         target,
         http,
     };
-    let mut steps = Vec::new();
+    // Sized up front: a long drill's records would otherwise keep up to
+    // twice the room they need.
+    let mut steps = Vec::with_capacity(d.steps.value.len() + d.cleanup.len());
     let mut failed = false;
     // A hard limit on the steps: past it they stop as on Ctrl-C, cleanup
     // runs, and the run fails.
@@ -512,7 +514,7 @@ impl Executor<'_> {
 
     fn not_run(
         &self,
-        step: &Spanned<Step>,
+        step: &LocatedStep,
         name: &str,
         phase: Phase,
         outcome: Outcome,
@@ -565,7 +567,7 @@ impl Executor<'_> {
     /// records of a group's sub-steps (already reported as they finished).
     async fn run_any(
         &self,
-        step: &Spanned<Step>,
+        step: &LocatedStep,
         name: &str,
         phase: Phase,
         index: usize,
@@ -589,7 +591,7 @@ impl Executor<'_> {
     #[allow(clippy::too_many_arguments)]
     async fn run_step(
         &self,
-        spanned: &Spanned<Step>,
+        spanned: &LocatedStep,
         name: &str,
         phase: Phase,
         index: usize,
