@@ -62,8 +62,16 @@ pub struct Expectations {
 #[derive(Debug)]
 pub struct HttpRequest {
     pub method: Method,
+    /// The URL as the drill wrote it, for messages.
     pub url: String,
+    /// The same URL parsed, as it is sent; `None` when it does not parse
+    /// (sending then fails with a clear error).
+    pub parsed_url: Option<reqwest::Url>,
+    /// Every header the request sends but `auth`: the target's, replaced
+    /// or added to by the step's.
     pub headers: Vec<(String, String)>,
+    /// The target's headers are sent unchanged, already parsed.
+    pub target_headers: Option<reqwest::header::HeaderMap>,
     pub query: Vec<(String, String)>,
     pub body: Body,
     pub auth: Option<Auth>,
@@ -89,7 +97,10 @@ impl HttpRequest {
             .map_or("GET".to_string(), |m| m.value.to_uppercase());
         let method = Method::from_bytes(method_text.as_bytes())
             .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
-        let url = join_url(target.base_url.as_deref(), &r.string(&spec.url))?;
+        let path = r.string(&spec.url);
+        let url = join_url(target.base_url.as_deref(), &path)?;
+        let parsed = target.parsed();
+        let parsed_url = parsed.url(&path, &url);
         let mut headers = target.headers.clone();
         for (name, value) in &spec.headers {
             let value = r.string(value);
@@ -130,6 +141,9 @@ impl HttpRequest {
             // The step's own credentials replace the target's.
             headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
         }
+        let target_headers = (headers == target.headers)
+            .then(|| parsed.headers.clone())
+            .flatten();
         let mut expect = Expectations::default();
         if let Some(e) = &step.expect {
             let e = &e.value;
@@ -164,7 +178,9 @@ impl HttpRequest {
         Ok(HttpRequest {
             method,
             url,
+            parsed_url,
             headers,
+            target_headers,
             query,
             body,
             auth,
@@ -183,9 +199,17 @@ impl HttpRequest {
     /// Sends the request, reads the response (bounded), checks it and
     /// captures from it.
     pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
-        let mut builder = ctx.http.request(self.method.clone(), &self.url);
-        for (name, value) in &self.headers {
-            builder = builder.header(name.as_str(), value.as_str());
+        let mut builder = match &self.parsed_url {
+            Some(url) => ctx.http.request(self.method.clone(), url.clone()),
+            None => ctx.http.request(self.method.clone(), &self.url),
+        };
+        match &self.target_headers {
+            Some(parsed) => builder = builder.headers(parsed.clone()),
+            None => {
+                for (name, value) in &self.headers {
+                    builder = builder.header(name.as_str(), value.as_str());
+                }
+            }
         }
         if !self.query.is_empty() {
             builder = builder.query(&self.query);
@@ -206,7 +230,8 @@ impl HttpRequest {
             Err(err) => return Attempt::failed(describe_send_error(&self.url, &err)),
         };
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        // Reading the body needs no header: take them rather than copy.
+        let headers = std::mem::take(response.headers_mut());
         let limit = self.max_response.unwrap_or(ctx.max_body_bytes);
         let too_large = |what: &str| {
             Attempt::failed(format!(
@@ -501,6 +526,58 @@ pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
     ))
 }
 
+/// The target's base URL and headers, parsed once for the whole run.
+///
+/// Parsing a URL's host (IDNA mapping included) is the most expensive part
+/// of building a request, and a drill's requests nearly all share the
+/// target's host: they are resolved against the parsed base instead.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedTarget {
+    /// `base_url` with a trailing `/`, when it parses and has no query or
+    /// fragment (relative URLs are then joined to it).
+    base: Option<reqwest::Url>,
+    /// `target.headers`, when every one is a valid header.
+    pub headers: Option<reqwest::header::HeaderMap>,
+}
+
+impl ParsedTarget {
+    pub fn new(base_url: Option<&str>, headers: &[(String, String)]) -> Self {
+        let base = base_url
+            .and_then(|b| reqwest::Url::parse(&format!("{}/", b.trim_end_matches('/'))).ok())
+            .filter(|b| b.query().is_none() && b.fragment().is_none() && !b.cannot_be_a_base());
+        let mut map = reqwest::header::HeaderMap::with_capacity(headers.len());
+        let mut valid = true;
+        for (name, value) in headers {
+            match (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) {
+                (Ok(name), Ok(value)) => {
+                    map.append(name, value);
+                }
+                _ => valid = false,
+            }
+        }
+        ParsedTarget {
+            base,
+            headers: valid.then_some(map),
+        }
+    }
+
+    /// `joined` (what [`join_url`] made of `url`) parsed: relative URLs
+    /// from the parsed base, absolute ones from scratch.
+    pub fn url(&self, url: &str, joined: &str) -> Option<reqwest::Url> {
+        let relative = !(url.starts_with("http://") || url.starts_with("https://"));
+        match &self.base {
+            // `./` keeps a first segment with a colon (`v1:batch`) a path.
+            Some(base) if relative => base
+                .join(&format!("./{}", url.trim_start_matches('/')))
+                .ok(),
+            _ => reqwest::Url::parse(joined).ok(),
+        }
+    }
+}
+
 /// A send error in one line a person can act on: which address, and what
 /// kind of failure, never a raw hyper error chain.
 pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
@@ -536,6 +613,58 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Joining to the parsed base must send exactly what parsing the joined
+    /// text would: the fast path may not change a single URL.
+    #[test]
+    fn urls_joined_to_the_parsed_base_are_the_ones_the_text_parses_to() {
+        let bases = [
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/",
+            "https://api.example.com/v2/",
+            "http://[::1]:9/a/b",
+            "http://bücher.example/",
+            "http://h/api?x=1",
+            "http://h/#top",
+        ];
+        let urls = [
+            "",
+            "/",
+            "tenants",
+            "/tenants/t-1/users/ana",
+            "tenants/t 1?q=a b&r=ü#frag",
+            "v1:batch",
+            "/v1:batch/x",
+            "../../up",
+            "./here/./there/..",
+            "//other.host/x",
+            "?only=query",
+            "#only-fragment",
+            "%2F%2e%2e",
+            "a\\b",
+            "http://elsewhere:1/x",
+            "https://elsewhere/y?z",
+        ];
+        for base in bases {
+            let parsed = ParsedTarget::new(Some(base), &[]);
+            for url in urls {
+                let joined = join_url(Some(base), url).unwrap();
+                assert_eq!(
+                    parsed.url(url, &joined).map(String::from),
+                    reqwest::Url::parse(&joined).ok().map(String::from),
+                    "{base} + {url}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn target_headers_are_parsed_once_or_not_at_all() {
+        let good = [("X-A".to_string(), "1".to_string())];
+        assert_eq!(ParsedTarget::new(None, &good).headers.unwrap().len(), 1);
+        let bad = [("X-A".to_string(), "line\nbreak".to_string())];
+        assert!(ParsedTarget::new(None, &bad).headers.is_none());
+    }
 
     /// Found by a hand-made probe: serde_json_path parses nesting by recursion,
     /// and a few thousand levels overflowed the stack (an abort, not an

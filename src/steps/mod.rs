@@ -45,12 +45,23 @@ pub struct ResolvedTarget {
     pub headers: Vec<(String, String)>,
     /// `target.docker`, resolved; `None` falls back to `DOCKER_HOST`.
     pub docker: Option<String>,
+    /// `base_url` and `headers` parsed once, on first use, for every
+    /// request of the run.
+    parsed: std::sync::OnceLock<http::ParsedTarget>,
+}
+
+impl ResolvedTarget {
+    /// The base URL and headers in the form requests are built from.
+    pub fn parsed(&self) -> &http::ParsedTarget {
+        self.parsed
+            .get_or_init(|| http::ParsedTarget::new(self.base_url.as_deref(), &self.headers))
+    }
 }
 
 /// A step with every template resolved, ready to run.
 #[derive(Debug)]
 pub enum Action {
-    Http(http::HttpRequest),
+    Http(Box<http::HttpRequest>),
     Exec(exec::ExecCommand),
     Manual(manual::ManualPrompt),
     Sleep(sleep::Sleep),
@@ -68,7 +79,7 @@ impl Action {
     ) -> Result<Action, String> {
         if let Some(spec) = &step.http {
             return http::HttpRequest::resolve(&spec.value, step, renderer, target)
-                .map(Action::Http);
+                .map(|request| Action::Http(Box::new(request)));
         }
         if let Some(spec) = &step.exec {
             return exec::ExecCommand::resolve(&spec.value, step, renderer).map(Action::Exec);
