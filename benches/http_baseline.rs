@@ -4,6 +4,12 @@
 //!
 //! Usage: cargo bench --bench http_baseline -- URL TOKEN TENANT_ID NAME REQUESTS [CONCURRENCY]
 //! Prints the microseconds the requests took.
+//!
+//! Or: cargo bench --bench http_baseline -- latencies URL PATH REQUESTS
+//! GETs URL/PATH one request at a time and prints, per request, the
+//! microseconds it took as this client saw it and the milliseconds the
+//! server says it spent (demo-app's `Server-Timing: app;dur=MS`): the floor
+//! for the timing-accuracy benchmark.
 
 use std::time::Instant;
 
@@ -14,6 +20,12 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if let [mode, url, path, requests] = args.as_slice()
+        && mode == "latencies"
+    {
+        latencies(url, path, requests.parse().expect("REQUESTS is a number"));
+        return;
+    }
     let (url, token, tenant_id, name, requests, concurrency) = match args.as_slice() {
         [url, token, tenant_id, name, requests] => (url, token, tenant_id, name, requests, "1"),
         [url, token, tenant_id, name, requests, concurrency] => {
@@ -60,4 +72,31 @@ fn main() {
         started.elapsed()
     });
     println!("{}", elapsed.as_micros());
+}
+
+/// One request at a time: what the client measured, and what the server
+/// says it spent.
+fn latencies(url: &str, path: &str, requests: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let target = format!("{url}{path}");
+        for _ in 0..requests {
+            let started = Instant::now();
+            let response = client.get(&target).send().await.expect("request");
+            let server = response
+                .headers()
+                .get("server-timing")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("app;dur="))
+                .map(str::to_owned)
+                .expect("a Server-Timing: app;dur=MS header");
+            response.bytes().await.expect("body");
+            println!("{} {server}", started.elapsed().as_micros());
+        }
+    });
 }
