@@ -226,7 +226,7 @@ impl Executor<'_> {
         let queued = group_started.elapsed();
         let mut scope = parent_scope.clone();
         if let Some(item) = &branch.item {
-            scope.set("item", item.clone());
+            scope.set_item(item.clone());
         }
         let mut records = Vec::with_capacity(branch.steps.len());
         let mut failed = false;

@@ -17,12 +17,16 @@ pub struct RunFacts {
 }
 
 /// Vars, captures and secrets of one run.
+///
+/// Cloned for every branch of a parallel group: everything is shared until
+/// a branch captures something (then its values are copied once), and the
+/// branch's `${item}` is kept apart, so ten thousand branches start without
+/// copying the vars ten thousand times.
 #[derive(Debug, Clone)]
-/// Cloned for every branch of a parallel group: the run-wide parts are
-/// shared, only the values are copied.
 pub struct Scope {
     pub facts: Arc<RunFacts>,
-    values: HashMap<String, Value>,
+    values: Arc<HashMap<String, Value>>,
+    item: Option<Value>,
     secrets: Arc<HashMap<String, String>>,
 }
 
@@ -30,18 +34,27 @@ impl Scope {
     pub fn new(facts: RunFacts) -> Self {
         Scope {
             facts: Arc::new(facts),
-            values: HashMap::new(),
+            values: Arc::new(HashMap::new()),
+            item: None,
             secrets: Arc::new(HashMap::new()),
         }
     }
 
     /// Sets a var or a capture.
     pub fn set(&mut self, name: &str, value: Value) {
-        self.values.insert(name.to_string(), value);
+        Arc::make_mut(&mut self.values).insert(name.to_string(), value);
+    }
+
+    /// Sets `${item}`, in a branch of a `for_each` group.
+    pub fn set_item(&mut self, item: Value) {
+        self.item = Some(item);
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values.get(name)
+        match &self.item {
+            Some(item) if name == "item" => Some(item),
+            _ => self.values.get(name),
+        }
     }
 
     /// Every var and capture, for `--resume` and reports of what was known.
@@ -79,7 +92,7 @@ impl Lookup for Scope {
                 _ => Err(LookupError::new(format!("`target.{field}` is not set"))),
             },
             Reference::Name { root, path } => {
-                let Some(mut value) = self.values.get(root) else {
+                let Some(mut value) = self.get(root) else {
                     return Err(LookupError::new(format!("`{root}` {NEVER_CAPTURED}")));
                 };
                 for (depth, part) in path.iter().enumerate() {
