@@ -296,6 +296,40 @@ fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
     assert_eq!(app.stats()["by_endpoint"]["create_tenant"], 1);
 }
 
+/// A parallel group's sub-steps are written in batches, not with a write
+/// each: one that finished reaches the journal within the flush interval
+/// (20 ms) while its group still runs, and survives a kill -9.
+#[test]
+fn after_kill_9_a_running_groups_finished_sub_steps_are_in_the_journal() {
+    let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let drill = write_drill(
+        dir.path(),
+        "group.yaml",
+        &format!(
+            "drill: group-crash\n{HEADER}\nsteps:\n\
+             - name: Fan\n  parallel:\n    steps:\n\
+             \x20     - {{ name: Quick, http: {{ url: /health }} }}\n\
+             \x20     - {{ name: Hung, http: {{ url: /tenants }}, timeout: 60s }}\n"
+        ),
+    );
+    let mut child = app.spawn_run(&drill, &report, &[]);
+    app.wait_in_flight(1);
+    // Well past the flush interval, well before anything else happens.
+    std::thread::sleep(Duration::from_millis(300));
+    send_signal(&child, "KILL");
+    let _ = child.wait();
+    let journal = std::fs::read_to_string(dir.path().join("r.journal.jsonl")).unwrap();
+    let finished: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["type"] == "step")
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(finished, ["Fan / Quick"], "{journal}");
+}
+
 #[test]
 fn a_crashed_runs_journal_holds_no_secret() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);

@@ -92,19 +92,21 @@ impl Journal {
 
     fn append(&self, line: &impl Serialize) {
         match serde_json::to_string(line) {
-            Ok(text) => self.append_text(&text),
+            Ok(text) => self.append_line("", &text),
             Err(err) => self.fail("cannot encode a journal line", err),
         }
     }
 
-    /// Buffers a line; the flusher writes it within [`FLUSH_EVERY`].
-    fn append_text(&self, text: &str) {
+    /// Buffers a line, `prefix` (firedrill's own words) then `text` with
+    /// secrets masked; the flusher writes it within [`FLUSH_EVERY`].
+    fn append_line(&self, prefix: &str, text: &str) {
         let Ok(mut guard) = self.shared.file.lock() else {
             return;
         };
         let Some(file) = guard.as_mut() else { return };
         let result = file
-            .write_all(redact(text).as_bytes())
+            .write_all(prefix.as_bytes())
+            .and_then(|()| file.write_all(redact(text).as_bytes()))
             .and_then(|()| file.write_all(b"\n"));
         drop(guard);
         match result {
@@ -239,12 +241,10 @@ impl Observer for Journal {
             Event::StepFinished { step } => {
                 // `{"type":"step", …the step record…}`, spliced by hand:
                 // `#[serde(flatten)]` costs more than the rest of the line.
-                let mut line = Vec::with_capacity(384);
-                line.extend_from_slice(b"{\"type\":\"step\",");
-                match serde_json::to_writer(&mut line, step) {
-                    Ok(()) => {
-                        line.remove(15); // the record's own `{`
-                        self.append_text(&String::from_utf8_lossy(&line));
+                match serde_json::to_string(step) {
+                    Ok(record) => {
+                        let fields = record.strip_prefix('{').unwrap_or(&record);
+                        self.append_line("{\"type\":\"step\",", fields);
                         // A step of the drill's own list is on disk before
                         // the next one starts; a group's sub-steps follow
                         // within FLUSH_EVERY.
