@@ -920,9 +920,7 @@ impl Checker<'_> {
     }
 
     fn needs_base_url(&mut self, url: &Spanned<String>) {
-        let absolute = url.value.starts_with("http://")
-            || url.value.starts_with("https://")
-            || url.value.starts_with("${");
+        let absolute = crate::steps::http::is_absolute(&url.value) || url.value.starts_with("${");
         if !absolute && self.drill.target.base_url.is_none() {
             self.push(
                 Diagnostic::new(

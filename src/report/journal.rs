@@ -129,26 +129,36 @@ impl Journal {
                 }
                 self.append(header);
                 self.shared.flush();
-                let shared = self.shared.clone();
-                let flusher = std::thread::Builder::new()
-                    .name("journal".into())
-                    .spawn(move || {
-                        while !shared.done.load(Ordering::Acquire) {
-                            std::thread::park_timeout(FLUSH_EVERY);
-                            shared.flush();
-                        }
-                    });
-                match flusher {
-                    Ok(handle) => {
-                        *self.flusher.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle)
-                    }
-                    Err(err) => self.fail("cannot start the journal's writer thread", err),
-                }
             }
             Err(err) => self.fail(
                 &format!("cannot create the journal {}", journal_path.display()),
                 err,
             ),
+        }
+    }
+
+    /// Starts the flusher thread, once, when the first parallel group
+    /// starts: only sub-steps wait for it.
+    fn start_flusher(&self) {
+        let mut flusher = self.flusher.lock().unwrap_or_else(|e| e.into_inner());
+        if flusher.is_some() || self.shared.done.load(Ordering::Acquire) {
+            return;
+        }
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || {
+                while !shared.done.load(Ordering::Acquire) {
+                    std::thread::park_timeout(FLUSH_EVERY);
+                    shared.flush();
+                }
+            });
+        match spawned {
+            Ok(handle) => *flusher = Some(handle),
+            Err(err) => {
+                drop(flusher);
+                self.fail("cannot start the journal's writer thread", err);
+            }
         }
     }
 
@@ -255,6 +265,7 @@ impl Observer for Journal {
                     Err(err) => self.fail("cannot encode a journal line", err),
                 }
             }
+            Event::GroupStarted { .. } => self.start_flusher(),
             Event::RunFinished { record } => self.finish(record),
             _ => {}
         }

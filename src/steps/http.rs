@@ -509,9 +509,15 @@ fn nesting(path: &str) -> usize {
     deepest
 }
 
+/// A URL that names its own scheme and host, and is never joined to
+/// `base_url`.
+pub fn is_absolute(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
 /// A step URL joined to `base_url` unless it is absolute.
 pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
-    if url.starts_with("http://") || url.starts_with("https://") {
+    if is_absolute(url) {
         return Ok(url.to_string());
     }
     let Some(base) = base else {
@@ -567,10 +573,9 @@ impl ParsedTarget {
     /// `joined` (what [`join_url`] made of `url`) parsed: relative URLs
     /// from the parsed base, absolute ones from scratch.
     pub fn url(&self, url: &str, joined: &str) -> Option<reqwest::Url> {
-        let relative = !(url.starts_with("http://") || url.starts_with("https://"));
         match &self.base {
             // `./` keeps a first segment with a colon (`v1:batch`) a path.
-            Some(base) if relative => base
+            Some(base) if !is_absolute(url) => base
                 .join(&format!("./{}", url.trim_start_matches('/')))
                 .ok(),
             _ => reqwest::Url::parse(joined).ok(),
