@@ -225,6 +225,24 @@ fn a_step_that_finishes_within_the_grace_period_is_kept() {
     assert_eq!(step(&record, "Next")["outcome"], "cancelled");
 }
 
+/// The lines of a run's journal, parsed.
+fn journal_lines(journal: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(journal)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The names of the finished steps in journal lines, in order.
+fn step_names(lines: &[serde_json::Value]) -> Vec<&str> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == "step")
+        .map(|l| l["name"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
@@ -243,21 +261,15 @@ fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
         ),
     );
     let mut child = app.spawn_run(&drill, &report, &[]);
-    app.wait_in_flight(1);
+    // Not any request in flight: under load, creating the tenant (an
+    // fsync) can be the one seen.
+    app.wait_called("list_users");
     send_signal(&child, "KILL");
     let _ = child.wait();
     assert!(!report.exists(), "a killed run writes no record");
     let journal = dir.path().join("r.journal.jsonl");
-    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&journal)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let finished: Vec<&str> = lines
-        .iter()
-        .filter(|l| l["type"] == "step")
-        .map(|l| l["name"].as_str().unwrap())
-        .collect();
+    let lines = journal_lines(&journal);
+    let finished = step_names(&lines);
     assert_eq!(
         finished,
         ["Create", "Admin", "Sleep"],
@@ -315,19 +327,13 @@ fn after_kill_9_a_running_groups_finished_sub_steps_are_in_the_journal() {
         ),
     );
     let mut child = app.spawn_run(&drill, &report, &[]);
-    app.wait_in_flight(1);
+    app.wait_called("list_tenants");
     // Well past the flush interval, well before anything else happens.
     std::thread::sleep(Duration::from_millis(300));
     send_signal(&child, "KILL");
     let _ = child.wait();
-    let journal = std::fs::read_to_string(dir.path().join("r.journal.jsonl")).unwrap();
-    let finished: Vec<String> = journal
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|l| l["type"] == "step")
-        .map(|l| l["name"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(finished, ["Fan / Quick"], "{journal}");
+    let lines = journal_lines(&dir.path().join("r.journal.jsonl"));
+    assert_eq!(step_names(&lines), ["Fan / Quick"], "{lines:?}");
 }
 
 #[test]

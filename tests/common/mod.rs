@@ -135,11 +135,26 @@ impl DemoApp {
 
     /// Waits (up to 20 s) until this demo-app has `n` requests in flight.
     pub fn wait_in_flight(&self, n: u64) {
+        self.wait_for_stats(&format!("{n} requests in flight"), |stats| {
+            stats["in_flight"].as_u64().unwrap_or(0) >= n
+        });
+    }
+
+    /// Waits (up to 20 s) until `endpoint` (a name from demo-app's stats,
+    /// e.g. `list_users`) has been called at least once: the step that
+    /// calls it has started, so every step before it has finished.
+    pub fn wait_called(&self, endpoint: &str) {
+        self.wait_for_stats(&format!("a call to {endpoint}"), |stats| {
+            stats["by_endpoint"][endpoint].as_u64().unwrap_or(0) >= 1
+        });
+    }
+
+    fn wait_for_stats(&self, what: &str, reached: impl Fn(&Value) -> bool) {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while self.stats()["in_flight"].as_u64().unwrap_or(0) < n {
+        while !reached(&self.stats()) {
             assert!(
                 std::time::Instant::now() < deadline,
-                "fewer than {n} requests ever reached demo-app"
+                "demo-app never saw {what}"
             );
             std::thread::sleep(Duration::from_millis(30));
         }
