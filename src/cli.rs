@@ -11,8 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::drill::{self, LoadedDrill};
 use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, History, Store, Threshold};
 use crate::operator::{Answers, ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
-use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
-use crate::report::record::{RunOutcome, timestamp};
+use crate::record::RunOutcome;
+use crate::record::files::{DEFAULT_RUNS_DIR, check_record_path, default_record_path, read_run};
+use crate::record::format::timestamp;
+use crate::report::journal::Journal;
 use crate::report::{AfterRun, Format, LogObserver, terminal};
 use crate::run::event::Observers;
 use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions, Stop};
@@ -258,7 +260,7 @@ fn runbook(args: &RunbookArgs) -> i32 {
     };
     let text = crate::runbook::runbook(&loaded);
     match &args.output {
-        Some(path) => match crate::report::journal::write_atomically(path, text.as_bytes()) {
+        Some(path) => match crate::record::files::write_atomically(path, text.as_bytes()) {
             Ok(()) => exit::PASSED,
             Err(err) => {
                 eprintln!("error: cannot write {}: {err}", path.display());
@@ -292,7 +294,7 @@ fn fixed_baseline(compare: &CompareArgs) -> Result<Option<Baseline>, i32> {
     let Some(path) = &compare.baseline else {
         return Ok(None);
     };
-    match crate::history::read_run(path) {
+    match read_run(path) {
         Ok(record) => Ok(Some(Baseline::from_record(&record, path))),
         Err(err) => {
             eprintln!("error: --baseline: {err}");
@@ -303,7 +305,7 @@ fn fixed_baseline(compare: &CompareArgs) -> Result<Option<Baseline>, i32> {
 
 /// `firedrill report`: one run, rendered; compared with the runs beside it.
 fn report(args: &ReportArgs) -> i32 {
-    let record = match crate::history::read_run(&args.record) {
+    let record = match read_run(&args.record) {
         Ok(record) => record,
         Err(err) => {
             eprintln!("error: {err}");
@@ -356,7 +358,7 @@ fn history(args: &HistoryArgs) -> i32 {
             }
         }
     } else {
-        print!("{}", history.terminal());
+        print!("{}", crate::report::history::history(&history));
     }
     exit::PASSED
 }
@@ -390,7 +392,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         None => Answers::default(),
     };
     let resume = match &args.resume {
-        Some(path) => match crate::history::read_run(path) {
+        Some(path) => match read_run(path) {
             Ok(previous) if previous.drill == loaded.drill.drill.value => Some(previous),
             Ok(previous) => {
                 eprintln!(
@@ -450,7 +452,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     });
     let refused = match args.force {
         true => Ok(()),
-        false => crate::report::journal::check_record_path(&record_path),
+        false => check_record_path(&record_path),
     };
     if let Err(why) = refused {
         eprintln!("error: {why}");
@@ -500,7 +502,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     print!(
         "{}{}",
         terminal::summary(&record, Some(journal.record_path())),
-        comparison.terminal()
+        crate::report::history::comparison(&comparison)
     );
     if let Some(problem) = journal.problem() {
         eprintln!("error: the run record is incomplete: {problem}");

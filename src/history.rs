@@ -1,4 +1,5 @@
-//! Past runs on disk and comparisons between them.
+//! Past runs on disk and comparisons between them: data only. How a
+//! comparison or a history looks to people is `report`'s job.
 //!
 //! The run store is the runs directory: one `<drill>-<run id>.json` record
 //! per finished run, and a `<…>.journal.jsonl` for a run that never wrote its
@@ -11,12 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::redact::redact;
-use crate::report::record::{
-    InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord,
-};
-use crate::report::table;
-use crate::report::terminal::duration_ms;
+use crate::record::files::{read_journal, read_record};
+use crate::record::format::duration_ms;
+use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
@@ -110,7 +108,7 @@ impl Store {
                     path: path.clone(),
                     record,
                 }),
-                Err(err) => store.problems.push(err),
+                Err(err) => store.problems.push(err.to_string()),
             }
         }
         store.runs.sort_by(|a, b| {
@@ -159,129 +157,6 @@ impl Store {
         };
         Baseline::from_runs(previous, description)
     }
-}
-
-/// Reads a run from a record or, for a crashed run, from its journal.
-pub fn read_run(path: &Path) -> Result<RunRecord, String> {
-    if path.to_string_lossy().ends_with(".jsonl") {
-        read_journal(path)
-    } else {
-        read_record(path)
-    }
-}
-
-/// Reads a finished run's record.
-pub fn read_record(path: &Path) -> Result<RunRecord, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    if text.starts_with("{\"type\":\"run\"") {
-        return journal_to_record(path, &text);
-    }
-    serde_json::from_str(&text)
-        .map_err(|err| format!("{} is not a firedrill run record: {err}", path.display()))
-}
-
-/// Reads the journal of a run that never wrote its record, as a run with
-/// outcome `crashed` and the steps that finished.
-pub fn read_journal(path: &Path) -> Result<RunRecord, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    journal_to_record(path, &text)
-}
-
-#[derive(serde::Deserialize)]
-struct JournalHeader {
-    #[serde(rename = "type")]
-    kind: String,
-    schema: u32,
-    drill: String,
-    run_id: String,
-    started_at: String,
-}
-
-fn journal_to_record(path: &Path, text: &str) -> Result<RunRecord, String> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: JournalHeader = lines
-        .next()
-        .and_then(|line| serde_json::from_str(line).ok())
-        .filter(|h: &JournalHeader| h.kind == "run")
-        .ok_or_else(|| format!("{} is not a firedrill journal", path.display()))?;
-    if header.schema > SCHEMA {
-        return Err(format!(
-            "{} has schema {}; this firedrill reads up to {SCHEMA}",
-            path.display(),
-            header.schema
-        ));
-    }
-    let mut steps: Vec<StepRecord> = Vec::new();
-    let mut torn = false;
-    for line in lines {
-        match serde_json::from_str::<StepRecord>(line) {
-            Ok(step) => steps.push(step),
-            // The process died while writing this line.
-            Err(_) => torn = true,
-        }
-    }
-    let start = parse_time(&header.started_at);
-    let duration_ms = steps
-        .iter()
-        .filter_map(|s| {
-            let offset = offset_ms(start, s.started_at.as_deref()?)?;
-            Some(offset + s.duration_ms)
-        })
-        .max()
-        .unwrap_or(0);
-    let mut reasons = vec![format!(
-        "the run stopped without writing its record (it crashed, or is still running); {} finished step{} read from {}",
-        steps.len(),
-        if steps.len() == 1 { " was" } else { "s were" },
-        path.display()
-    )];
-    if torn {
-        reasons.push("the journal's last line was cut short and is left out".into());
-    }
-    reasons.extend(steps.iter().filter(|s| s.outcome.is_failure()).map(|s| {
-        format!(
-            "step `{}` {}: {}",
-            s.name,
-            s.outcome.label(),
-            s.error.as_deref().unwrap_or("no detail")
-        )
-    }));
-    Ok(RunRecord {
-        schema: header.schema,
-        drill: header.drill,
-        run_id: header.run_id,
-        outcome: RunOutcome::Crashed,
-        started_at: header.started_at,
-        finished_at: None,
-        duration_ms,
-        human_ms: steps.iter().map(|s| s.human_ms).sum(),
-        operator: String::new(),
-        docker_version: None,
-        budget_ms: None,
-        over_budget: false,
-        drill_file: String::new(),
-        firedrill_version: String::new(),
-        reasons,
-        resumed_from: None,
-        origin_run_id: None,
-        warnings: Vec::new(),
-        steps,
-    })
-}
-
-/// Parses a record's RFC 3339 timestamp.
-pub fn parse_time(text: &str) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(text).ok()
-}
-
-/// Milliseconds from `start` to the timestamp `at`.
-pub fn offset_ms(start: Option<std::time::SystemTime>, at: &str) -> Option<u64> {
-    let at = parse_time(at)?;
-    at.duration_since(start?)
-        .ok()
-        .map(crate::report::record::millis)
 }
 
 /// The median of some durations; the mean of the middle two for an even
@@ -498,68 +373,6 @@ impl Comparison {
         }
         out
     }
-
-    /// The comparison for the end of a run and `report --format terminal`.
-    pub fn terminal(&self) -> String {
-        let mut out = format!("\nvs baseline: {}", self.baseline);
-        if self.is_empty() {
-            out.push_str(" — nothing to compare yet\n");
-            return redact(&out).into_owned();
-        }
-        out.push_str(&format!(
-            " · regressions above {} are flagged\n",
-            self.threshold
-        ));
-        let mut rows = vec![vec![
-            "STEP".to_string(),
-            "BASELINE".to_string(),
-            "NOW".to_string(),
-            "CHANGE".to_string(),
-            String::new(),
-        ]];
-        let row = |name: String, d: &Delta| {
-            vec![
-                name,
-                duration_ms(d.baseline_ms),
-                duration_ms(d.current_ms),
-                d.change_detail(),
-                if d.regression {
-                    "▲ regression".to_string()
-                } else {
-                    String::new()
-                },
-            ]
-        };
-        for step in &self.steps {
-            let name = match step.phase {
-                Phase::Steps => step.name.clone(),
-                Phase::Cleanup => format!("{} (cleanup)", step.name),
-            };
-            match &step.delta {
-                Some(d) => rows.push(row(name, d)),
-                None => rows.push(vec![
-                    name,
-                    "-".into(),
-                    "-".into(),
-                    String::new(),
-                    String::new(),
-                ]),
-            }
-        }
-        if let Some(total) = &self.total {
-            rows.push(row("TOTAL".into(), total));
-        }
-        out.push_str(&table(&rows, &[false, true, true, false, false]));
-        let count = self.regressions().len();
-        if count > 0 {
-            out.push_str(&format!(
-                "▲ {count} regression{} above {}\n",
-                if count == 1 { "" } else { "s" },
-                self.threshold
-            ));
-        }
-        redact(&out).into_owned()
-    }
 }
 
 /// A run as a row of `firedrill history`.
@@ -663,98 +476,6 @@ impl History {
             problems: store.problems.clone(),
         }
     }
-
-    /// The tables for people.
-    pub fn terminal(&self) -> String {
-        let mut out = String::new();
-        if self.runs.is_empty() {
-            let of = self
-                .drill
-                .as_ref()
-                .map(|d| format!(" of `{d}`"))
-                .unwrap_or_default();
-            out.push_str(&format!("no runs{of} in {}\n", self.runs_dir.display()));
-        } else {
-            let several = self.trends.len() > 1;
-            let what = match (several, self.trends.first()) {
-                (false, Some(t)) => t.drill.clone(),
-                _ => format!("{} drills", self.trends.len()),
-            };
-            out.push_str(&format!(
-                "{what} · last {} run{} in {}\n",
-                self.runs.len(),
-                if self.runs.len() == 1 { "" } else { "s" },
-                self.runs_dir.display()
-            ));
-            let mut rows = vec![vec![
-                "WHEN (UTC)".to_string(),
-                "DRILL".into(),
-                "RUN".into(),
-                "OUTCOME".into(),
-                "TOTAL".into(),
-                "MACHINE".into(),
-                "HUMAN".into(),
-                "INTERVENTIONS".into(),
-            ]];
-            for run in &self.runs {
-                let mut interventions = match run.interventions {
-                    0 => "-".to_string(),
-                    n => n.to_string(),
-                };
-                if run.needed_help > 0 {
-                    interventions.push_str(&format!(" ({} needed help)", run.needed_help));
-                }
-                let outcome = match run.outcome {
-                    RunOutcome::Crashed => "crashed (incomplete)".to_string(),
-                    other => other.label().to_string(),
-                };
-                rows.push(vec![
-                    when(&run.started_at),
-                    run.drill.clone(),
-                    run.run_id.clone(),
-                    outcome,
-                    duration_ms(run.duration_ms),
-                    duration_ms(run.machine_ms),
-                    duration_ms(run.human_ms),
-                    interventions,
-                ]);
-            }
-            if !several {
-                for row in &mut rows {
-                    row.remove(1);
-                }
-            }
-            let align: Vec<bool> = if several {
-                vec![false, false, false, false, true, true, true, false]
-            } else {
-                vec![false, false, false, true, true, true, false]
-            };
-            out.push_str(&table(&rows, &align));
-        }
-        for trend in &self.trends {
-            out.push_str(&format!(
-                "\n{} · latest run {} ({})",
-                trend.drill,
-                trend.latest_run_id,
-                trend.latest_outcome.label()
-            ));
-            out.push_str(&trend.comparison.terminal());
-        }
-        for problem in &self.problems {
-            out.push_str(&format!("warning: {problem}\n"));
-        }
-        redact(&out).into_owned()
-    }
-}
-
-/// `2026-11-26T02:32:22.114Z` → `2026-11-26 02:32:22`.
-pub fn when(started_at: &str) -> String {
-    let text = started_at.replacen('T', " ", 1);
-    text.split('.')
-        .next()
-        .unwrap_or(&text)
-        .trim_end_matches('Z')
-        .to_string()
 }
 
 #[cfg(test)]
@@ -793,10 +514,5 @@ mod tests {
             "+500ms (+50%)"
         );
         assert_eq!(Delta::new(&[7], 7, t).unwrap().change_detail(), "±0ms");
-    }
-
-    #[test]
-    fn when_drops_the_fraction_and_the_zone() {
-        assert_eq!(when("2026-11-26T02:32:22.114Z"), "2026-11-26 02:32:22");
     }
 }

@@ -11,6 +11,7 @@ pub mod drill;
 pub mod history;
 pub mod operator;
 pub mod plan;
+pub mod record;
 pub mod redact;
 pub mod report;
 pub mod run;

@@ -7,10 +7,10 @@
 
 use serde::Serialize;
 
-use super::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
-use super::terminal::duration_ms;
 use super::{intervention_what, outcome_key};
-use crate::history::{Comparison, Delta, offset_ms, parse_time, when};
+use crate::history::{Comparison, Delta};
+use crate::record::format::{duration_ms, offset_ms, parse_time, when};
+use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// What the page's script knows about a step (already formatted).
 #[derive(Serialize)]

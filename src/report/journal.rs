@@ -1,6 +1,7 @@
-//! The on-disk journal and the final record. One JSON line per finished
-//! step as the run goes, so a crash loses no finished step; the record is
-//! written atomically at the end, then the journal is removed.
+//! The reporter that writes the journal and the final record. One JSON line
+//! per finished step as the run goes (the format is `record::journal`'s),
+//! so a crash loses no finished step; the record is written atomically at
+//! the end, then the journal is removed.
 //!
 //! A step of the drill's list is written as it finishes. The sub-steps of
 //! a parallel group reach the file within [`FLUSH_EVERY`], from a small
@@ -17,12 +18,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::record::RunRecord;
-use crate::redact::{RedactingLines, redact};
+use crate::record::RunRecord;
+use crate::record::files::write_record;
+use crate::record::journal::{Header, STEP_LINE_PREFIX, journal_path_for, step_line_fields};
+use crate::redact::redact;
 use crate::run::event::{Event, Observer};
-
-/// Where run records go unless `--report` says otherwise.
-pub const DEFAULT_RUNS_DIR: &str = ".firedrill/runs";
 
 /// How long a journal line may wait in memory before it is written.
 pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
@@ -43,17 +43,6 @@ struct Shared {
     dirty: AtomicBool,
     /// The run is over: the flusher stops.
     done: AtomicBool,
-}
-
-/// The first journal line: what run this is.
-#[derive(Serialize)]
-struct Header<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    schema: u32,
-    drill: &'a str,
-    run_id: &'a str,
-    started_at: &'a str,
 }
 
 impl Journal {
@@ -115,7 +104,7 @@ impl Journal {
         }
     }
 
-    fn start(&self, header: &Header<'_>) {
+    fn start(&self, header: &Header) {
         let journal_path = &self.shared.journal_path;
         if let Some(dir) = journal_path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Err(err) = std::fs::create_dir_all(dir) {
@@ -241,20 +230,11 @@ impl Observer for Journal {
                 run_id,
                 started_at,
                 ..
-            } => self.start(&Header {
-                kind: "run",
-                schema: super::record::SCHEMA,
-                drill,
-                run_id,
-                started_at,
-            }),
+            } => self.start(&Header::new(drill, run_id, started_at)),
             Event::StepFinished { step } => {
-                // `{"type":"step", …the step record…}`, spliced by hand:
-                // `#[serde(flatten)]` costs more than the rest of the line.
                 match serde_json::to_string(step) {
-                    Ok(record) => {
-                        let fields = record.strip_prefix('{').unwrap_or(&record);
-                        self.append_line("{\"type\":\"step\",", fields);
+                    Ok(json) => {
+                        self.append_line(STEP_LINE_PREFIX, step_line_fields(&json));
                         // A step of the drill's own list is on disk before
                         // the next one starts; a group's sub-steps follow
                         // within FLUSH_EVERY.
@@ -268,136 +248,6 @@ impl Observer for Journal {
             Event::GroupStarted { .. } => self.start_flusher(),
             Event::RunFinished { record } => self.finish(record),
             _ => {}
-        }
-    }
-}
-
-/// `run.json` → `run.journal.jsonl`.
-pub fn journal_path_for(record_path: &Path) -> PathBuf {
-    let stem = record_path
-        .file_stem()
-        .map_or("run".into(), |s| s.to_string_lossy().into_owned());
-    record_path.with_file_name(format!("{stem}.journal.jsonl"))
-}
-
-/// The default record path of a run: by drill name and run id, so no run
-/// overwrites another's.
-pub fn default_record_path(runs_dir: &Path, drill: &str, run_id: &str) -> PathBuf {
-    let safe: String = drill
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    runs_dir.join(format!("{safe}-{run_id}.json"))
-}
-
-/// What a file holds, when it is a run's record or journal.
-#[derive(serde::Deserialize)]
-struct RunIdentity {
-    #[serde(default)]
-    drill: String,
-    run_id: String,
-    #[serde(default)]
-    started_at: String,
-}
-
-/// The run whose record (or journal) `path` is, in words, or `None` when
-/// it is something else. Reads at most 64 MiB.
-pub fn describe_run_file(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let file = File::open(path).ok()?;
-    let mut text = String::new();
-    file.take(64 * 1024 * 1024).read_to_string(&mut text).ok()?;
-    let first = text.lines().next().unwrap_or_default();
-    let identity: RunIdentity = serde_json::from_str(&text)
-        .or_else(|_| serde_json::from_str(first))
-        .ok()?;
-    Some(format!(
-        "run {} of drill `{}`, started {}",
-        identity.run_id, identity.drill, identity.started_at
-    ))
-}
-
-/// Checks that a run may write its record at `record_path`: nothing is
-/// there yet, and no journal of an unfinished run is beside it. A run
-/// never overwrites what another run left behind unless told to
-/// (`--force`); the message says what is there.
-pub fn check_record_path(record_path: &Path) -> Result<(), String> {
-    if record_path.is_dir() {
-        return Err(format!(
-            "--report {} is a directory; give a file path",
-            record_path.display()
-        ));
-    }
-    if record_path.exists() {
-        return Err(match describe_run_file(record_path) {
-            Some(run) => format!(
-                "{} is the record of another run ({run}); firedrill never overwrites a run's record: choose another --report path, or pass --force",
-                record_path.display()
-            ),
-            None => format!(
-                "{} already exists and is not a run record; firedrill does not overwrite it: choose another --report path, or pass --force",
-                record_path.display()
-            ),
-        });
-    }
-    let journal = journal_path_for(record_path);
-    if journal.exists() {
-        let run = describe_run_file(&journal).unwrap_or_else(|| "an unknown run".into());
-        return Err(format!(
-            "{} is the journal of a run that did not finish ({run}); it holds the steps that run measured: render it with `firedrill report {}`, move it away, or pass --force",
-            journal.display(),
-            journal.display()
-        ));
-    }
-    Ok(())
-}
-
-/// Writes a record atomically: a temporary file beside it, then a rename,
-/// so a reader never sees half a record. The JSON is streamed to the file
-/// (masked line by line), never held whole: a 10,000-step record is
-/// megabytes.
-pub fn write_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {
-    write_atomically_with(path, |file| {
-        let mut out = RedactingLines::new(BufWriter::new(file));
-        serde_json::to_writer_pretty(&mut out, record).map_err(std::io::Error::other)?;
-        out.finish()?.flush()
-    })
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_with(path, |file| file.write_all(bytes))
-}
-
-/// Lets `write` fill a temporary file beside `path`, syncs it and renames it
-/// over `path`; on failure the temporary file is removed.
-fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut File) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map_or("record".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = File::create(&temp)?;
-    let written = write(&mut file).and_then(|()| file.sync_all());
-    drop(file);
-    match written {
-        Ok(()) => std::fs::rename(&temp, path),
-        Err(err) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(err)
         }
     }
 }

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
-use super::terminal::duration_ms;
 use super::{describe_intervention, intervention_kind, outcome_key};
+use crate::record::format::duration_ms;
+use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// The name of the case that carries run-level failure reasons.
 pub const VERDICT_CASE: &str = "drill outcome";
@@ -119,7 +119,7 @@ fn step_case(record: &RunRecord, step: &StepRecord) -> TestCase {
         properties.push(Property::new("intervention", intervention_kind(i.kind)));
         properties.push(Property::new(
             "intervention.planned",
-            (i.kind == super::record::InterventionKind::ManualStep).to_string(),
+            (i.kind == crate::record::InterventionKind::ManualStep).to_string(),
         ));
         if !i.operator.is_empty() {
             properties.push(Property::new("intervention.operator", i.operator.as_str()));
@@ -175,7 +175,7 @@ fn step_text(step: &StepRecord) -> String {
         lines.push(format!("owner: {owner}"));
     }
     if let Some(i) = &step.intervention {
-        let label = if i.kind == super::record::InterventionKind::ManualStep {
+        let label = if i.kind == crate::record::InterventionKind::ManualStep {
             "manual"
         } else {
             "UNPLANNED INTERVENTION"

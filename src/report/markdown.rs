@@ -4,9 +4,9 @@
 //! people stepped in and why, and how this run compares with the baseline.
 
 use super::intervention_what;
-use super::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
-use super::terminal::duration_ms;
-use crate::history::{Comparison, MIN_REGRESSION_MS, when};
+use crate::history::{Comparison, MIN_REGRESSION_MS};
+use crate::record::format::{duration_ms, when};
+use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// How many of the slowest steps are listed.
 pub const SLOWEST: usize = 5;

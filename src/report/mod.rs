@@ -1,19 +1,20 @@
 //! The run record and what renders it: the terminal, the journal on disk,
 //! logs, and the reports people share (JUnit, Markdown, HTML).
 
+pub mod history;
 pub mod html;
 pub mod journal;
 pub mod junit;
 pub mod markdown;
-pub mod record;
 pub mod terminal;
 
 use std::path::Path;
 
 use crate::history::{Baseline, Comparison, Threshold};
+use crate::record::files::{describe_run_file, write_atomically, write_record};
+use crate::record::{Intervention, InterventionKind, Outcome, RunOutcome, RunRecord};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
-use record::{RunOutcome, RunRecord};
 
 /// What `firedrill report` renders a run as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,7 +42,7 @@ pub fn render(
         Format::Terminal => {
             let mut text = terminal::summary(record, None);
             if let Some(c) = comparison {
-                text.push_str(&c.terminal());
+                text.push_str(&history::comparison(c));
             }
             text
         }
@@ -67,12 +68,12 @@ pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
         out.write_all(text.as_bytes())?;
         return out.flush();
     }
-    if let Some(run) = journal::describe_run_file(path) {
+    if let Some(run) = describe_run_file(path) {
         return Err(std::io::Error::other(format!(
             "it is the record of a run ({run}); a report is never written over a run record"
         )));
     }
-    journal::write_atomically(path, text.as_bytes())
+    write_atomically(path, text.as_bytes())
 }
 
 /// What `run` does after the drill: compare with the baseline, fail on a
@@ -105,7 +106,7 @@ impl AfterRun<'_> {
                     .map(|r| format!("--fail-on-regression: {r}")),
             );
             record.outcome = RunOutcome::Failed;
-            if let Err(err) = journal::write_record(self.record_path, record) {
+            if let Err(err) = write_record(self.record_path, record) {
                 problems.push(format!(
                     "cannot rewrite the record {}: {err}",
                     self.record_path.display()
@@ -206,7 +207,7 @@ impl Observer for LogObserver {
 
 /// A person's part in a step, in words: `done by hand by dana, helped by
 /// lee — "needed the VPN"`.
-pub fn describe_intervention(i: &record::Intervention) -> String {
+pub fn describe_intervention(i: &Intervention) -> String {
     let mut text = intervention_what(i.kind).to_string();
     if !i.operator.is_empty() {
         text.push_str(&format!(" by {}", i.operator));
@@ -223,8 +224,8 @@ pub fn describe_intervention(i: &record::Intervention) -> String {
 }
 
 /// What a person did, in a few words.
-pub fn intervention_what(kind: record::InterventionKind) -> &'static str {
-    use record::InterventionKind as K;
+pub fn intervention_what(kind: InterventionKind) -> &'static str {
+    use InterventionKind as K;
     match kind {
         K::ManualStep => "manual step done",
         K::RetriedAfterFix => "fixed and retried",
@@ -234,8 +235,8 @@ pub fn intervention_what(kind: record::InterventionKind) -> &'static str {
 }
 
 /// The snake_case name of an intervention kind, as in the record.
-pub fn intervention_kind(kind: record::InterventionKind) -> &'static str {
-    use record::InterventionKind as K;
+pub fn intervention_kind(kind: InterventionKind) -> &'static str {
+    use InterventionKind as K;
     match kind {
         K::ManualStep => "manual_step",
         K::RetriedAfterFix => "retried_after_fix",
@@ -245,8 +246,8 @@ pub fn intervention_kind(kind: record::InterventionKind) -> &'static str {
 }
 
 /// The snake_case name of a step outcome, as in the record.
-pub fn outcome_key(outcome: record::Outcome) -> &'static str {
-    use record::Outcome as O;
+pub fn outcome_key(outcome: Outcome) -> &'static str {
+    use Outcome as O;
     match outcome {
         O::Passed => "passed",
         O::Failed => "failed",
@@ -260,8 +261,8 @@ pub fn outcome_key(outcome: record::Outcome) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::record::*;
     use super::*;
+    use crate::record::*;
 
     /// A record holding a secret everywhere a person's or a server's text
     /// can reach: whatever put it there, no report may show it.

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use crate::record::format::duration_ms;
+use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
@@ -171,7 +172,7 @@ impl Observer for Progress {
 /// What people did: planned manual steps, unplanned interventions, and
 /// their notes — where the runbook needed knowledge it does not contain.
 pub fn people(record: &RunRecord) -> String {
-    use super::record::InterventionKind;
+    use crate::record::InterventionKind;
     let acted: Vec<&StepRecord> = record
         .steps
         .iter()
@@ -273,32 +274,6 @@ fn step_line(step: &StepRecord) -> String {
         line.push_str(&format!("\n      {error}"));
     }
     line
-}
-
-/// A duration for people: `41ms`, `1.25s`, `2s`, `2m 5s`, `1h`.
-pub fn duration_ms(ms: u64) -> String {
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    if ms < 60_000 {
-        return if ms % 1000 == 0 {
-            format!("{}s", ms / 1000)
-        } else {
-            format!("{:.2}s", ms as f64 / 1000.0)
-        };
-    }
-    let secs = ms / 1000;
-    let parts = [
-        (secs / 3600, "h"),
-        ((secs % 3600) / 60, "m"),
-        (secs % 60, "s"),
-    ];
-    parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The closing table: step, outcome, duration, budget, flags; then totals,
@@ -423,19 +398,4 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         out.push_str(&format!("record: {}\n", path.display()));
     }
     redact(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_ms;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration_ms(41), "41ms");
-        assert_eq!(duration_ms(1250), "1.25s");
-        assert_eq!(duration_ms(2000), "2s");
-        assert_eq!(duration_ms(60_000), "1m");
-        assert_eq!(duration_ms(125_000), "2m 5s");
-        assert_eq!(duration_ms(3_600_000), "1h");
-    }
 }

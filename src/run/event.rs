@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::report::record::{Phase, RunRecord, StepRecord};
+use crate::record::{Phase, RunRecord, StepRecord};
 
 /// Something that happened during a run.
 #[derive(Debug)]

@@ -18,9 +18,9 @@ use crate::drill::model::{CaptureSpec, LocatedStep, Location, Spanned, Step};
 use crate::drill::template::{Renderer, TemplateError, to_text};
 use crate::operator::Operator;
 use crate::operator::{FailureChoice, FailureRequest};
-use crate::report::record::{
+use crate::record::format::{millis, timestamp};
+use crate::record::{
     Intervention, InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord,
-    millis, timestamp,
 };
 use crate::steps::{Action, ResolvedTarget, StepContext, Verdict};
 use event::{Event, Observers};

@@ -17,7 +17,8 @@ use super::scope::Scope;
 use super::{Executor, close, evaluate_when};
 use crate::drill::model::{LocatedStep, Spanned};
 use crate::drill::template::{Renderer, to_text};
-use crate::report::record::{Outcome, Phase, StepRecord, millis, timestamp};
+use crate::record::format::{millis, timestamp};
+use crate::record::{Outcome, Phase, StepRecord};
 
 /// Branches run at once when a group gives no `max`.
 pub const DEFAULT_MAX: usize = 64;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use super::{Attempt, StepContext, Verdict};
 use crate::operator::{ManualAnswer, ManualRequest, ManualResult};
-use crate::report::record::{Intervention, InterventionKind};
+use crate::record::{Intervention, InterventionKind};
 
 /// A manual step ready to show.
 #[derive(Debug)]

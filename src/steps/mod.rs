@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::drill::model::Step;
 use crate::drill::template::Renderer;
 use crate::operator::Operator;
-use crate::report::record::Intervention;
+use crate::record::Intervention;
 
 /// What every step kind may use while it runs.
 pub struct StepContext<'a> {

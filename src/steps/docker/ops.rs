@@ -469,7 +469,7 @@ impl Ops<'_> {
             })?;
             archive.extend_from_slice(&chunk);
         }
-        crate::report::journal::write_atomically(to, &archive)
+        crate::record::files::write_atomically(to, &archive)
             .map_err(|err| format!("writing {} failed: {err}", to.display()))
     }
 

@@ -182,13 +182,3 @@ impl RunRecord {
         self.duration_ms.saturating_sub(self.human_ms)
     }
 }
-
-/// Milliseconds in a duration, rounded to the nearest.
-pub fn millis(duration: std::time::Duration) -> u64 {
-    ((duration.as_micros() + 500) / 1000) as u64
-}
-
-/// An RFC 3339 timestamp with milliseconds, in UTC.
-pub fn timestamp(at: std::time::SystemTime) -> String {
-    humantime::format_rfc3339_millis(at).to_string()
-}
