@@ -257,6 +257,12 @@ pub fn snapshot(name: &str, actual: &str) {
         .join("tests/snapshots")
         .join(name);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        // In CI a snapshot is checked, never rewritten: a run that rewrote
+        // them would pass whatever the output became.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "UPDATE_SNAPSHOTS is set in CI: snapshots are only updated by hand, and reviewed"
+        );
         std::fs::write(&path, actual).unwrap();
         return;
     }
