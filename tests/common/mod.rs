@@ -2,6 +2,8 @@
 //! firedrill binary pointed at it.
 #![allow(dead_code)]
 
+pub mod harness;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
