@@ -11,9 +11,10 @@ use clap::{Args, Parser, Subcommand};
 use crate::drill::{self, LoadedDrill};
 use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, History, Store, Threshold};
 use crate::operator::{Answers, ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
+use crate::report::after_run::{AfterRun, AfterRunSettings};
 use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
 use crate::report::record::{RunOutcome, timestamp};
-use crate::report::{AfterRun, Format, LogObserver, terminal};
+use crate::report::{Format, LogObserver, terminal};
 use crate::run::event::Observers;
 use crate::run::{Cancellation, DEFAULT_MAX_BODY_BYTES, RunOptions, Stop};
 
@@ -457,12 +458,28 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         return exit::INVALID;
     }
     let journal = Arc::new(Journal::new(record_path.clone()));
+    let after_run = Arc::new(AfterRun::new(AfterRunSettings {
+        record_path: record_path.clone(),
+        baseline: fixed_baseline,
+        runs_dir: args.runs_dir.clone(),
+        threshold: args.compare.regression,
+        fail_on_regression: args.fail_on_regression,
+        junit: args.junit.clone(),
+        markdown: args.markdown.clone(),
+        html: args.html.clone(),
+    }));
     let mut observers = Observers::default();
+    observers.push(Arc::new(terminal::Warnings));
     observers.push(Arc::new(terminal::Progress::new(
         std::io::stdout().is_terminal(),
     )));
     observers.push(journal.clone());
     observers.push(Arc::new(LogObserver));
+    observers.push(after_run.clone());
+    observers.push(Arc::new(terminal::Summary::new(
+        record_path,
+        after_run.clone(),
+    )));
 
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -475,7 +492,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         }
     };
     let cancel = Cancellation::default();
-    let mut record = runtime.block_on(async {
+    let record = runtime.block_on(async {
         let signals = tokio::spawn(watch_signals(cancel.clone()));
         let record =
             crate::run::execute(loaded, prepared, &options, http, &observers, &cancel).await;
@@ -485,23 +502,13 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
     // A prompt abandoned by Ctrl-C still blocks a thread on the terminal:
     // do not wait for it (the record is already written).
     runtime.shutdown_background();
-    let baseline = fixed_baseline
-        .unwrap_or_else(|| Store::open(&args.runs_dir).baseline_for(&record, BASELINE_WINDOW));
-    let (comparison, problems) = AfterRun {
-        record_path: journal.record_path(),
-        baseline,
-        threshold: args.compare.regression,
-        fail_on_regression: args.fail_on_regression,
-        junit: args.junit.as_deref(),
-        markdown: args.markdown.as_deref(),
-        html: args.html.as_deref(),
-    }
-    .apply(&mut record);
-    print!(
-        "{}{}",
-        terminal::summary(&record, Some(journal.record_path())),
-        comparison.terminal()
-    );
+    let (outcome, problems) = match after_run.verdict() {
+        Some(verdict) => (
+            verdict.failed_record.map_or(record.outcome, |r| r.outcome),
+            verdict.problems,
+        ),
+        None => (record.outcome, Vec::new()),
+    };
     if let Some(problem) = journal.problem() {
         eprintln!("error: the run record is incomplete: {problem}");
         return exit::FAILED;
@@ -512,7 +519,7 @@ fn run(loaded: &LoadedDrill, args: &RunArgs, http: reqwest::Client) -> i32 {
         }
         return exit::FAILED;
     }
-    match record.outcome {
+    match outcome {
         RunOutcome::Passed => exit::PASSED,
         RunOutcome::Failed | RunOutcome::Crashed => exit::FAILED,
         RunOutcome::Interrupted => match LAST_SIGNAL.get() {

@@ -1,6 +1,7 @@
 //! The run record and what renders it: the terminal, the journal on disk,
 //! logs, and the reports people share (JUnit, Markdown, HTML).
 
+pub mod after_run;
 pub mod html;
 pub mod journal;
 pub mod junit;
@@ -10,10 +11,10 @@ pub mod terminal;
 
 use std::path::Path;
 
-use crate::history::{Baseline, Comparison, Threshold};
+use crate::history::Comparison;
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
-use record::{RunOutcome, RunRecord};
+use record::RunRecord;
 
 /// What `firedrill report` renders a run as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -75,59 +76,6 @@ pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
     journal::write_atomically(path, text.as_bytes())
 }
 
-/// What `run` does after the drill: compare with the baseline, fail on a
-/// regression if asked, and write the reports asked for.
-pub struct AfterRun<'a> {
-    /// The record on disk, rewritten when a regression fails the run.
-    pub record_path: &'a Path,
-    pub baseline: Baseline,
-    pub threshold: Threshold,
-    pub fail_on_regression: bool,
-    pub junit: Option<&'a Path>,
-    pub markdown: Option<&'a Path>,
-    pub html: Option<&'a Path>,
-}
-
-impl AfterRun<'_> {
-    /// Applies the comparison to `record` and writes the reports. Returns
-    /// the comparison and the problems met (each fails the run's exit code).
-    pub fn apply(&self, record: &mut RunRecord) -> (Comparison, Vec<String>) {
-        let comparison = self.baseline.compare(record, self.threshold);
-        let mut problems = Vec::new();
-        let regressions = comparison.regressions();
-        if self.fail_on_regression
-            && !regressions.is_empty()
-            && matches!(record.outcome, RunOutcome::Passed | RunOutcome::Failed)
-        {
-            record.reasons.extend(
-                regressions
-                    .iter()
-                    .map(|r| format!("--fail-on-regression: {r}")),
-            );
-            record.outcome = RunOutcome::Failed;
-            if let Err(err) = journal::write_record(self.record_path, record) {
-                problems.push(format!(
-                    "cannot rewrite the record {}: {err}",
-                    self.record_path.display()
-                ));
-            }
-        }
-        for (path, format) in [
-            (self.junit, Format::Junit),
-            (self.markdown, Format::Markdown),
-            (self.html, Format::Html),
-        ] {
-            let Some(path) = path else { continue };
-            let written = render(record, format, Some(&comparison))
-                .and_then(|text| write_report(path, &text).map_err(|e| e.to_string()));
-            if let Err(err) = written {
-                problems.push(format!("cannot write {}: {err}", path.display()));
-            }
-        }
-        (comparison, problems)
-    }
-}
-
 /// Lays out rows as aligned columns (two spaces apart); `right[i]` aligns
 /// column `i` to the right. The first row is the header.
 pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
@@ -168,6 +116,7 @@ pub struct LogObserver;
 impl Observer for LogObserver {
     fn on_event(&self, event: &Event<'_>) {
         match event {
+            Event::Warning { message } => tracing::debug!(message, "warning"),
             Event::RunStarted { drill, run_id, .. } => tracing::info!(drill, run_id, "run started"),
             Event::GroupStarted { name, steps } => {
                 tracing::debug!(group = name, steps, "parallel group started")

@@ -2,12 +2,13 @@
 //! plain lines otherwise, and the closing summary.
 
 use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::after_run::AfterRun;
 use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
@@ -164,7 +165,52 @@ impl Observer for Progress {
                 self.print(&step_line(step));
             }
             Event::RunFinished { .. } => self.clear_spinner(),
+            Event::Warning { .. } => {}
         }
+    }
+}
+
+/// Warnings about the run (certificate checks off) on stderr, before it
+/// starts.
+pub struct Warnings;
+
+impl Observer for Warnings {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::Warning { message } = event {
+            eprintln!("warning: {message}");
+        }
+    }
+}
+
+/// The closing table on stdout, with the comparison with the baseline,
+/// once [`AfterRun`] has judged the run (it must observe first).
+pub struct Summary {
+    record_path: PathBuf,
+    after_run: Arc<AfterRun>,
+}
+
+impl Summary {
+    pub fn new(record_path: PathBuf, after_run: Arc<AfterRun>) -> Self {
+        Summary {
+            record_path,
+            after_run,
+        }
+    }
+}
+
+impl Observer for Summary {
+    fn on_event(&self, event: &Event<'_>) {
+        let Event::RunFinished { record } = event else {
+            return;
+        };
+        self.after_run.with_verdict(|verdict| {
+            let record = verdict.failed_record.as_ref().unwrap_or(record);
+            print!(
+                "{}{}",
+                summary(record, Some(&self.record_path)),
+                verdict.comparison.terminal()
+            );
+        });
     }
 }
 

@@ -32,6 +32,10 @@ pub async fn execute(
     let started_at = scope.facts.started_at.clone();
     let clock = Instant::now();
     let d = &drill.drill;
+    let warnings = crate::steps::http::target_warnings(&d.target);
+    for message in &warnings {
+        observers.emit(Event::Warning { message });
+    }
     observers.emit(Event::RunStarted {
         drill: &d.drill.value,
         run_id: &options.run_id,
@@ -55,9 +59,23 @@ pub async fn execute(
     executor
         .run_cleanup(&mut scope, cancel, stopped.is_some(), &mut steps)
         .await;
-    let record = executor.run_record(started_at, clock.elapsed(), steps, stopped, cancel);
+    let ended = Ended {
+        started_at,
+        duration: clock.elapsed(),
+        stopped,
+        warnings,
+    };
+    let record = executor.run_record(ended, steps, cancel);
     observers.emit(Event::RunFinished { record: &record });
     record
+}
+
+/// How the run went, besides its steps: for its record.
+struct Ended {
+    started_at: String,
+    duration: Duration,
+    stopped: Option<Stop>,
+    warnings: Vec<String>,
 }
 
 /// What every step of a run shares.
@@ -171,14 +189,13 @@ impl Executor<'_> {
     }
 
     /// The run's record: totals, budget, and why it failed, if it did.
-    fn run_record(
-        &self,
-        started_at: String,
-        duration: Duration,
-        steps: Vec<StepRecord>,
-        stopped: Option<Stop>,
-        cancel: &Cancellation,
-    ) -> RunRecord {
+    fn run_record(&self, ended: Ended, steps: Vec<StepRecord>, cancel: &Cancellation) -> RunRecord {
+        let Ended {
+            started_at,
+            duration,
+            stopped,
+            warnings,
+        } = ended;
         let d = &self.drill.drill;
         let options = self.options;
         let budget = d.budget.as_ref().map(|b| b.value.0);
@@ -201,7 +218,7 @@ impl Executor<'_> {
             reasons: Vec::new(),
             resumed_from: options.resume.as_ref().map(|r| r.run_id.clone()),
             origin_run_id: options.resume.as_ref().map(origin),
-            warnings: crate::steps::http::target_warnings(&d.target),
+            warnings,
             steps,
         };
         record.reasons = super::failure_reasons(&record, options.strict);

@@ -161,13 +161,10 @@ fn resolve_target(
 }
 
 /// The HTTP client every step shares: one connection pool, keep-alive,
-/// TLS as the drill's target says (`ca_file`, `insecure`). Called when a
-/// run starts: prints the target's warnings (certificate checks off) on
-/// stderr. A bad `ca_file` is a located error.
+/// TLS as the drill's target says (`ca_file`, `insecure`). A bad
+/// `ca_file` is a located error. The target's warnings (certificate checks
+/// off) are events of the run, emitted when it starts.
 pub fn http_client(drill: &LoadedDrill) -> Result<reqwest::Client, Diagnostics> {
-    for warning in crate::steps::http::target_warnings(&drill.drill.target) {
-        eprintln!("warning: {warning}");
-    }
     crate::steps::http::client(&drill.drill.target)
         .map_err(|problem| Diagnostics::new(&drill.path, drill.source.clone(), vec![problem]))
 }
