@@ -1,5 +1,11 @@
 //! The run record and what renders it: the terminal, the journal on disk,
 //! logs, and the reports people share (JUnit, Markdown, HTML).
+//!
+//! During `run` these are reporters: observers of the executor's events
+//! (`run::event`). Warnings, progress, the journal, logs, the after-run
+//! reports ([`after_run`]) and the closing summary each watch the same
+//! stream; the executor calls none of them, and `cli` only reads the
+//! verdict for the exit code.
 
 pub mod after_run;
 pub mod html;
