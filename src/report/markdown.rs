@@ -14,6 +14,20 @@ pub const SLOWEST: usize = 5;
 /// Renders a run (and, when given, its comparison with the baseline).
 pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
+    header(&mut out, record);
+    totals(&mut out, record);
+    slowest(&mut out, record, comparison);
+    overruns(&mut out, record);
+    interventions(&mut out, record);
+    if let Some(c) = comparison {
+        against_baseline(&mut out, c);
+    }
+    every_step(&mut out, record);
+    out
+}
+
+/// The outcome as a title, then who ran what and when.
+fn header(out: &mut String, record: &RunRecord) {
     let (icon, word) = match record.outcome {
         RunOutcome::Passed => ("✅", "passed"),
         RunOutcome::Failed => ("❌", "failed"),
@@ -34,8 +48,10 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
     }
     out.push_str(&facts.join(" · "));
     out.push_str("\n\n");
+}
 
-    // Totals.
+/// The totals table, warnings, and why the run failed.
+fn totals(out: &mut String, record: &RunRecord) {
     let ran = record
         .steps
         .iter()
@@ -85,8 +101,10 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
         }
         out.push('\n');
     }
+}
 
-    // Slowest steps.
+/// The slowest steps, against the baseline when there is one.
+fn slowest(out: &mut String, record: &RunRecord, comparison: Option<&Comparison>) {
     let mut slowest: Vec<&StepRecord> = record
         .steps
         .iter()
@@ -115,8 +133,10 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
         }
         out.push('\n');
     }
+}
 
-    // Budget overruns.
+/// The steps (and the drill) that went over their budget.
+fn overruns(out: &mut String, record: &RunRecord) {
     let over: Vec<&StepRecord> = record.steps.iter().filter(|s| s.over_budget).collect();
     out.push_str("### Budget overruns\n\n");
     if over.is_empty() && !record.over_budget {
@@ -144,8 +164,10 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
         }
         out.push('\n');
     }
+}
 
-    // People.
+/// Where people stepped in, planned or not, and what they noted.
+fn interventions(out: &mut String, record: &RunRecord) {
     let people: Vec<&StepRecord> = record
         .steps
         .iter()
@@ -184,63 +206,70 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
         }
         out.push('\n');
     }
+}
 
-    // Baseline.
-    if let Some(c) = comparison {
-        out.push_str("### Against the baseline\n\n");
-        out.push_str(&format!(
-            "{}; regressions above {} are flagged.\n\n",
-            capitalise(&cell(&c.baseline)),
-            c.threshold
-        ));
-        let rows: Vec<(String, &crate::history::Delta)> = c
-            .steps
-            .iter()
-            .filter_map(|s| {
-                let name = match s.phase {
-                    Phase::Steps => cell(&s.name),
-                    Phase::Cleanup => format!("{} (cleanup)", cell(&s.name)),
-                };
-                Some((name, s.delta.as_ref()?))
-            })
-            .chain(c.total.iter().map(|d| ("**total**".to_string(), d)))
-            .collect();
-        if rows.is_empty() {
-            out.push_str("Nothing to compare yet.\n\n");
+/// The run against its baseline: the notable changes, every step folded
+/// away below.
+fn against_baseline(out: &mut String, c: &Comparison) {
+    out.push_str("### Against the baseline\n\n");
+    out.push_str(&format!(
+        "{}; regressions above {} are flagged.\n\n",
+        capitalise(&cell(&c.baseline)),
+        c.threshold
+    ));
+    let rows = baseline_rows(c);
+    if rows.is_empty() {
+        out.push_str("Nothing to compare yet.\n\n");
+    } else {
+        let regressions = c.regressions().len();
+        if regressions > 0 {
+            out.push_str(&format!(
+                "**⚠️ {regressions} regression{}.**\n\n",
+                if regressions == 1 { "" } else { "s" }
+            ));
         } else {
-            let regressions = c.regressions().len();
-            if regressions > 0 {
-                out.push_str(&format!(
-                    "**⚠️ {regressions} regression{}.**\n\n",
-                    if regressions == 1 { "" } else { "s" }
-                ));
-            } else {
-                out.push_str("No regression.\n\n");
-            }
-            // The total, and the steps whose change is more than jitter;
-            // every step folded away below.
-            let notable: Vec<&(String, &crate::history::Delta)> = rows
-                .iter()
-                .filter(|(name, d)| {
-                    name == "**total**"
-                        || d.regression
-                        || d.current_ms.abs_diff(d.baseline_ms) >= MIN_REGRESSION_MS
-                })
-                .collect();
-            delta_table(&mut out, notable.iter().copied());
-            if notable.len() < rows.len() {
-                out.push_str(&format!(
-                    "\n<details><summary>Every step against the baseline ({})</summary>\n\n",
-                    rows.len()
-                ));
-                delta_table(&mut out, rows.iter());
-                out.push_str("\n</details>\n");
-            }
-            out.push('\n');
+            out.push_str("No regression.\n\n");
         }
+        // The total, and the steps whose change is more than jitter;
+        // every step folded away below.
+        let notable: Vec<&(String, &crate::history::Delta)> = rows
+            .iter()
+            .filter(|(name, d)| {
+                name == "**total**"
+                    || d.regression
+                    || d.current_ms.abs_diff(d.baseline_ms) >= MIN_REGRESSION_MS
+            })
+            .collect();
+        delta_table(out, notable.iter().copied());
+        if notable.len() < rows.len() {
+            out.push_str(&format!(
+                "\n<details><summary>Every step against the baseline ({})</summary>\n\n",
+                rows.len()
+            ));
+            delta_table(out, rows.iter());
+            out.push_str("\n</details>\n");
+        }
+        out.push('\n');
     }
+}
 
-    // Every step.
+/// A row per compared step (cleanup marked), then the total.
+fn baseline_rows(c: &Comparison) -> Vec<(String, &crate::history::Delta)> {
+    c.steps
+        .iter()
+        .filter_map(|s| {
+            let name = match s.phase {
+                Phase::Steps => cell(&s.name),
+                Phase::Cleanup => format!("{} (cleanup)", cell(&s.name)),
+            };
+            Some((name, s.delta.as_ref()?))
+        })
+        .chain(c.total.iter().map(|d| ("**total**".to_string(), d)))
+        .collect()
+}
+
+/// Every step, folded away: a row each, then their errors.
+fn every_step(out: &mut String, record: &RunRecord) {
     out.push_str(&format!(
         "<details><summary>All {} steps</summary>\n\n",
         record.steps.len()
@@ -267,6 +296,18 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
             step.owner.as_deref().map_or("–".into(), cell),
         ));
     }
+    errors(out, record);
+    out.push_str("\n</details>\n");
+    if !record.firedrill_version.is_empty() {
+        out.push_str(&format!(
+            "\n<sub>firedrill {}</sub>\n",
+            record.firedrill_version
+        ));
+    }
+}
+
+/// The errors of every step that has one.
+fn errors(out: &mut String, record: &RunRecord) {
     let errors: Vec<&StepRecord> = record.steps.iter().filter(|s| s.error.is_some()).collect();
     if !errors.is_empty() {
         out.push_str("\n**Errors**\n\n");
@@ -279,14 +320,6 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
             ));
         }
     }
-    out.push_str("\n</details>\n");
-    if !record.firedrill_version.is_empty() {
-        out.push_str(&format!(
-            "\n<sub>firedrill {}</sub>\n",
-            record.firedrill_version
-        ));
-    }
-    out
 }
 
 fn delta_table<'a>(

@@ -1,6 +1,13 @@
 //! The run record and what renders it: the terminal, the journal on disk,
 //! logs, and the reports people share (JUnit, Markdown, HTML).
+//!
+//! During `run` these are reporters: observers of the executor's events
+//! (`run::event`). Warnings, progress, the journal, logs, the after-run
+//! reports ([`after_run`]) and the closing summary each watch the same
+//! stream; the executor calls none of them, and `cli` only reads the
+//! verdict for the exit code.
 
+pub mod after_run;
 pub mod history;
 pub mod html;
 pub mod journal;
@@ -10,9 +17,9 @@ pub mod terminal;
 
 use std::path::Path;
 
-use crate::history::{Baseline, Comparison, Threshold};
-use crate::record::files::{describe_run_file, write_atomically, write_record};
-use crate::record::{Intervention, InterventionKind, Outcome, RunOutcome, RunRecord};
+use crate::history::Comparison;
+use crate::record::files::{describe_run_file, write_atomically};
+use crate::record::{Intervention, InterventionKind, Outcome, RunRecord};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
@@ -76,59 +83,6 @@ pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
     write_atomically(path, text.as_bytes())
 }
 
-/// What `run` does after the drill: compare with the baseline, fail on a
-/// regression if asked, and write the reports asked for.
-pub struct AfterRun<'a> {
-    /// The record on disk, rewritten when a regression fails the run.
-    pub record_path: &'a Path,
-    pub baseline: Baseline,
-    pub threshold: Threshold,
-    pub fail_on_regression: bool,
-    pub junit: Option<&'a Path>,
-    pub markdown: Option<&'a Path>,
-    pub html: Option<&'a Path>,
-}
-
-impl AfterRun<'_> {
-    /// Applies the comparison to `record` and writes the reports. Returns
-    /// the comparison and the problems met (each fails the run's exit code).
-    pub fn apply(&self, record: &mut RunRecord) -> (Comparison, Vec<String>) {
-        let comparison = self.baseline.compare(record, self.threshold);
-        let mut problems = Vec::new();
-        let regressions = comparison.regressions();
-        if self.fail_on_regression
-            && !regressions.is_empty()
-            && matches!(record.outcome, RunOutcome::Passed | RunOutcome::Failed)
-        {
-            record.reasons.extend(
-                regressions
-                    .iter()
-                    .map(|r| format!("--fail-on-regression: {r}")),
-            );
-            record.outcome = RunOutcome::Failed;
-            if let Err(err) = write_record(self.record_path, record) {
-                problems.push(format!(
-                    "cannot rewrite the record {}: {err}",
-                    self.record_path.display()
-                ));
-            }
-        }
-        for (path, format) in [
-            (self.junit, Format::Junit),
-            (self.markdown, Format::Markdown),
-            (self.html, Format::Html),
-        ] {
-            let Some(path) = path else { continue };
-            let written = render(record, format, Some(&comparison))
-                .and_then(|text| write_report(path, &text).map_err(|e| e.to_string()));
-            if let Err(err) = written {
-                problems.push(format!("cannot write {}: {err}", path.display()));
-            }
-        }
-        (comparison, problems)
-    }
-}
-
 /// Lays out rows as aligned columns (two spaces apart); `right[i]` aligns
 /// column `i` to the right. The first row is the header.
 pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
@@ -169,6 +123,7 @@ pub struct LogObserver;
 impl Observer for LogObserver {
     fn on_event(&self, event: &Event<'_>) {
         match event {
+            Event::Warning { message } => tracing::debug!(message, "warning"),
             Event::RunStarted { drill, run_id, .. } => tracing::info!(drill, run_id, "run started"),
             Event::GroupStarted { name, steps } => {
                 tracing::debug!(group = name, steps, "parallel group started")

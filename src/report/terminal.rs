@@ -2,12 +2,13 @@
 //! plain lines otherwise, and the closing summary.
 
 use std::io::Write;
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::after_run::AfterRun;
 use crate::record::format::duration_ms;
 use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 use crate::redact::redact;
@@ -55,6 +56,63 @@ impl Progress {
             }
         }
     }
+
+    /// A parallel group: one bar counting its sub-steps.
+    fn group_started(&self, name: &str, steps: usize) {
+        self.in_group
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(slot) = &self.spinner {
+            let bar =
+                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stdout());
+            let style = ProgressStyle::with_template(
+                "  {spinner} {msg} [{bar:30}] {pos}/{len} {elapsed:.dim}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style.progress_chars("=> "));
+            bar.set_message(name.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            if let Ok(mut guard) = slot.lock() {
+                if let Some(old) = guard.replace(bar) {
+                    old.finish_and_clear();
+                }
+            }
+        }
+    }
+
+    /// A spinner for the step, when stdout is a terminal.
+    fn step_started(&self, name: &str, kind: &str) {
+        if let Some(slot) = &self.spinner {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+            let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.set_message(format!("{name} ({kind})"));
+            bar.enable_steady_tick(Duration::from_millis(100));
+            if let Ok(mut guard) = slot.lock() {
+                if let Some(old) = guard.replace(bar) {
+                    old.finish_and_clear();
+                }
+            }
+        }
+    }
+
+    /// The spinner says the attempt failed and when the next one starts.
+    fn attempt_failed(&self, name: &str, attempt: u32, error: &str, retry_in: Duration) {
+        if let Some(slot) = &self.spinner {
+            if let Ok(guard) = slot.lock() {
+                if let Some(bar) = guard.as_ref() {
+                    bar.set_message(
+                        redact(&format!(
+                            "{name} — attempt {attempt} failed, retrying in {}: {}",
+                            humantime::format_duration(retry_in),
+                            crate::steps::excerpt(error, 80)
+                        ))
+                        .into_owned(),
+                    );
+                }
+            }
+        }
+    }
 }
 
 impl Observer for Progress {
@@ -76,28 +134,7 @@ impl Observer for Progress {
                     "▶ {drill} · run {run_id} · {steps} steps{cleanup}"
                 ));
             }
-            Event::GroupStarted { name, steps } => {
-                self.in_group
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                if let Some(slot) = &self.spinner {
-                    let bar = ProgressBar::with_draw_target(
-                        Some(*steps as u64),
-                        ProgressDrawTarget::stdout(),
-                    );
-                    let style = ProgressStyle::with_template(
-                        "  {spinner} {msg} [{bar:30}] {pos}/{len} {elapsed:.dim}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar());
-                    bar.set_style(style.progress_chars("=> "));
-                    bar.set_message(name.to_string());
-                    bar.enable_steady_tick(Duration::from_millis(100));
-                    if let Ok(mut guard) = slot.lock() {
-                        if let Some(old) = guard.replace(bar) {
-                            old.finish_and_clear();
-                        }
-                    }
-                }
-            }
+            Event::GroupStarted { name, steps } => self.group_started(name, *steps),
             Event::StepStarted { .. }
                 if self.in_group.load(std::sync::atomic::Ordering::Relaxed) => {}
             Event::AttemptFailed { .. }
@@ -111,42 +148,13 @@ impl Observer for Progress {
                     }
                 }
             }
-            Event::StepStarted { name, kind, .. } => {
-                if let Some(slot) = &self.spinner {
-                    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
-                    let style = ProgressStyle::with_template("  {spinner} {msg} {elapsed:.dim}")
-                        .unwrap_or_else(|_| ProgressStyle::default_spinner());
-                    bar.set_style(style);
-                    bar.set_message(format!("{name} ({kind})"));
-                    bar.enable_steady_tick(Duration::from_millis(100));
-                    if let Ok(mut guard) = slot.lock() {
-                        if let Some(old) = guard.replace(bar) {
-                            old.finish_and_clear();
-                        }
-                    }
-                }
-            }
+            Event::StepStarted { name, kind, .. } => self.step_started(name, kind),
             Event::AttemptFailed {
                 name,
                 attempt,
                 error,
                 retry_in,
-            } => {
-                if let Some(slot) = &self.spinner {
-                    if let Ok(guard) = slot.lock() {
-                        if let Some(bar) = guard.as_ref() {
-                            bar.set_message(
-                                redact(&format!(
-                                    "{name} — attempt {attempt} failed, retrying in {}: {}",
-                                    humantime::format_duration(*retry_in),
-                                    crate::steps::excerpt(error, 80)
-                                ))
-                                .into_owned(),
-                            );
-                        }
-                    }
-                }
-            }
+            } => self.attempt_failed(name, *attempt, error, *retry_in),
             Event::WaitingForOperator { .. } => self.clear_spinner(),
             Event::OperatorAnswered { .. } => {}
             Event::CleanupStarted { interrupted } => {
@@ -165,7 +173,52 @@ impl Observer for Progress {
                 self.print(&step_line(step));
             }
             Event::RunFinished { .. } => self.clear_spinner(),
+            Event::Warning { .. } => {}
         }
+    }
+}
+
+/// Warnings about the run (certificate checks off) on stderr, before it
+/// starts.
+pub struct Warnings;
+
+impl Observer for Warnings {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::Warning { message } = event {
+            eprintln!("warning: {message}");
+        }
+    }
+}
+
+/// The closing table on stdout, with the comparison with the baseline,
+/// once [`AfterRun`] has judged the run (it must observe first).
+pub struct Summary {
+    record_path: PathBuf,
+    after_run: Arc<AfterRun>,
+}
+
+impl Summary {
+    pub fn new(record_path: PathBuf, after_run: Arc<AfterRun>) -> Self {
+        Summary {
+            record_path,
+            after_run,
+        }
+    }
+}
+
+impl Observer for Summary {
+    fn on_event(&self, event: &Event<'_>) {
+        let Event::RunFinished { record } = event else {
+            return;
+        };
+        self.after_run.with_verdict(|verdict| {
+            let record = verdict.failed_record.as_ref().unwrap_or(record);
+            print!(
+                "{}{}",
+                summary(record, Some(&self.record_path)),
+                super::history::comparison(&verdict.comparison)
+            );
+        });
     }
 }
 
@@ -279,6 +332,26 @@ fn step_line(step: &StepRecord) -> String {
 /// The closing table: step, outcome, duration, budget, flags; then totals,
 /// the reasons for a failure and where the record is.
 pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
+    let mut out = String::from("\n");
+    out.push_str(&aligned(&summary_rows(record)));
+    out.push_str(&totals(record));
+    for warning in &record.warnings {
+        out.push_str(&format!("  warning: {warning}\n"));
+    }
+    for reason in &record.reasons {
+        out.push_str(&format!("  - {reason}\n"));
+    }
+    out.push_str(&people(record));
+    if let Some(path) = record_path {
+        out.push_str(&format!("record: {}\n", path.display()));
+    }
+    redact(&out).into_owned()
+}
+
+/// A header, then a row per step. Sub-steps of parallel groups are summed
+/// up on their group's row; only the first failing ones get rows of their
+/// own.
+fn summary_rows(record: &RunRecord) -> Vec<[String; 5]> {
     let mut rows = vec![[
         "STEP".to_string(),
         "OUTCOME".to_string(),
@@ -286,8 +359,6 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         "BUDGET".to_string(),
         "FLAGS".to_string(),
     ]];
-    // Sub-steps of parallel groups are summed up on their group's row; only
-    // the first failing ones get rows of their own.
     let mut failed_children = 0;
     for step in &record.steps {
         if step.parent.is_some() {
@@ -300,44 +371,6 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
             Phase::Steps => step.name.clone(),
             Phase::Cleanup => format!("{} (cleanup)", step.name),
         };
-        let mut flags = Vec::new();
-        if step.kind == "parallel" {
-            let mut times: Vec<u64> = record
-                .steps
-                .iter()
-                .filter(|c| {
-                    c.parent.as_deref() == Some(step.name.as_str()) && c.started_at.is_some()
-                })
-                .map(|c| c.duration_ms)
-                .collect();
-            times.sort_unstable();
-            if let (Some(max), false) = (times.last(), times.is_empty()) {
-                let p50 = times[times.len() / 2];
-                flags.push(format!(
-                    "{} sub-steps, p50 {}, max {}",
-                    times.len(),
-                    duration_ms(p50),
-                    duration_ms(*max)
-                ));
-            }
-        }
-        if step.over_budget {
-            flags.push("over budget".to_string());
-        }
-        if step.attempts > 1 {
-            flags.push(format!("{} attempts", step.attempts));
-        }
-        if step.human_ms > 0 {
-            flags.push(format!("human {}", duration_ms(step.human_ms)));
-        }
-        if let Some(i) = &step.intervention {
-            if i.needed_help {
-                flags.push(match &i.helped_by {
-                    Some(by) => format!("helped by {by}"),
-                    None => "needed help".to_string(),
-                });
-            }
-        }
         rows.push([
             name,
             step.outcome.label().to_string(),
@@ -347,14 +380,65 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
                 "-".to_string()
             },
             step.budget_ms.map(duration_ms).unwrap_or_default(),
-            flags.join(", "),
+            flags(record, step).join(", "),
         ]);
     }
+    rows
+}
+
+/// What stands out about a step: a group's spread, overruns, retries,
+/// human time, help.
+fn flags(record: &RunRecord, step: &StepRecord) -> Vec<String> {
+    let mut flags = Vec::new();
+    if step.kind == "parallel" {
+        flags.extend(group_spread(record, &step.name));
+    }
+    if step.over_budget {
+        flags.push("over budget".to_string());
+    }
+    if step.attempts > 1 {
+        flags.push(format!("{} attempts", step.attempts));
+    }
+    if step.human_ms > 0 {
+        flags.push(format!("human {}", duration_ms(step.human_ms)));
+    }
+    if let Some(i) = &step.intervention {
+        if i.needed_help {
+            flags.push(match &i.helped_by {
+                Some(by) => format!("helped by {by}"),
+                None => "needed help".to_string(),
+            });
+        }
+    }
+    flags
+}
+
+/// How a group's sub-steps that ran spread out: count, median, slowest.
+fn group_spread(record: &RunRecord, group: &str) -> Option<String> {
+    let mut times: Vec<u64> = record
+        .steps
+        .iter()
+        .filter(|c| c.parent.as_deref() == Some(group) && c.started_at.is_some())
+        .map(|c| c.duration_ms)
+        .collect();
+    times.sort_unstable();
+    let max = times.last()?;
+    let p50 = times[times.len() / 2];
+    Some(format!(
+        "{} sub-steps, p50 {}, max {}",
+        times.len(),
+        duration_ms(p50),
+        duration_ms(*max)
+    ))
+}
+
+/// The rows as columns: text left, durations right.
+fn aligned(rows: &[[String; 5]]) -> String {
     let widths: Vec<usize> = (0..5)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
-    let mut out = String::from("\n");
-    for row in &rows {
+    let mut out = String::new();
+    for row in rows {
         let line = format!(
             "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}",
             row[0],
@@ -370,6 +454,11 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    out
+}
+
+/// The verdict line: outcome, machine, human and total time, budget.
+fn totals(record: &RunRecord) -> String {
     let verdict = match record.outcome {
         RunOutcome::Passed => "PASSED",
         RunOutcome::Failed => "FAILED",
@@ -381,21 +470,10 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
         Some(b) => format!(" (budget {})", duration_ms(b)),
         None => String::new(),
     };
-    out.push_str(&format!(
+    format!(
         "\n{verdict} · machine {} · human {} · total {}{budget}\n",
         duration_ms(record.machine_ms()),
         duration_ms(record.human_ms),
         duration_ms(record.duration_ms),
-    ));
-    for warning in &record.warnings {
-        out.push_str(&format!("  warning: {warning}\n"));
-    }
-    for reason in &record.reasons {
-        out.push_str(&format!("  - {reason}\n"));
-    }
-    out.push_str(&people(record));
-    if let Some(path) = record_path {
-        out.push_str(&format!("record: {}\n", path.display()));
-    }
-    redact(&out).into_owned()
+    )
 }

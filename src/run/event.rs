@@ -1,5 +1,6 @@
-//! What the executor tells the world. Progress bars, the journal and logs
-//! are observers; the executor knows none of them.
+//! What the executor tells the world. Progress bars, warnings, the journal,
+//! logs, the after-run reports and the closing summary are observers; the
+//! executor knows none of them.
 
 use std::time::Duration;
 
@@ -8,6 +9,11 @@ use crate::record::{Phase, RunRecord, StepRecord};
 /// Something that happened during a run.
 #[derive(Debug)]
 pub enum Event<'a> {
+    /// Something the operator should know before the run starts (TLS
+    /// certificate checks off, say); also kept in the record.
+    Warning {
+        message: &'a str,
+    },
     RunStarted {
         drill: &'a str,
         run_id: &'a str,

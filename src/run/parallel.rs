@@ -6,18 +6,20 @@
 //! steps look slower than they were. Branches are started lazily, so a group
 //! of ten thousand items holds only `max` of them in memory at once.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::event::Event;
+use super::executor::Executor;
+use super::list::{ListRules, StepList};
 use super::scope::Scope;
-use super::{Executor, close, evaluate_when};
-use crate::drill::model::{LocatedStep, Spanned};
+use super::step::StepClock;
+use crate::drill::model::{LocatedStep, ParallelGroup, Spanned};
 use crate::drill::template::{Renderer, to_text};
-use crate::record::format::{millis, timestamp};
+use crate::record::format::millis;
 use crate::record::{Outcome, Phase, StepRecord};
 
 /// Branches run at once when a group gives no `max`.
@@ -30,6 +32,21 @@ struct Branch<'a> {
     /// The names of `steps`, in this branch.
     names: Vec<String>,
 }
+
+/// What every branch of one group shares.
+#[derive(Clone, Copy)]
+struct Slots<'a> {
+    /// The group's name, each sub-step's `parent`.
+    name: &'a str,
+    phase: Phase,
+    /// When the group started: a branch's wait for a slot counts from here.
+    started: Instant,
+    cancel: &'a CancellationToken,
+    fail_fast: bool,
+}
+
+/// A branch's index, its records and its scope (for `collect`).
+type BranchResult = (usize, Vec<StepRecord>, Scope);
 
 impl Executor<'_> {
     /// Runs a parallel group; returns its own record and every sub-step's
@@ -55,132 +72,43 @@ impl Executor<'_> {
             name,
             kind: "parallel",
         });
-        let started_at = timestamp(SystemTime::now());
-        let clock = Instant::now();
-        let budget = step.budget.as_ref().map(|b| b.value.0);
-        let mut record = self.not_run(spanned, name, phase, Outcome::Passed, "");
-        record.error = None;
-        record.started_at = Some(started_at);
+        let clock = StepClock::start(step);
+        let mut record = self.started_record(step, name, phase);
         record.attempts = 1;
-        let finish = |record: StepRecord, outcome: Outcome, error: Option<String>| {
-            close(record, clock, budget, outcome, error)
+        let items = self
+            .resolve_step(step, scope, false, |renderer| {
+                g.for_each
+                    .as_ref()
+                    .map(|for_each| items_of(renderer, for_each))
+            })
+            .and_then(|items| items.transpose().map_err(|err| (Outcome::Failed, err)));
+        let items = match items {
+            Ok(items) => items,
+            Err((outcome, error)) => {
+                return (clock.close(record, outcome, Some(error)), Vec::new());
+            }
         };
-
-        let mut renderer = Renderer::new(scope);
-        let condition = step
-            .when
-            .as_ref()
-            .map(|when| evaluate_when(&mut renderer, when));
-        let items = g
-            .for_each
-            .as_ref()
-            .map(|for_each| items_of(&mut renderer, for_each));
-        let errors = std::mem::take(&mut renderer.errors);
-        if !errors.is_empty() {
-            let message = self.template_failure(errors);
-            return (finish(record, Outcome::Failed, Some(message)), Vec::new());
-        }
-        if condition == Some(false) {
-            let why = format!(
-                "not run: `when: {}` is false",
-                step.when.as_ref().map_or("", |w| w.value.as_str())
-            );
-            return (finish(record, Outcome::Skipped, Some(why)), Vec::new());
-        }
-        let sub_names = crate::drill::validate::step_names(&g.steps.value);
-        let branches: Vec<Branch<'_>> = match items {
-            Some(Err(err)) => return (finish(record, Outcome::Failed, Some(err)), Vec::new()),
-            Some(Ok(items)) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| Branch {
-                    index: i,
-                    names: sub_names
-                        .iter()
-                        .map(|sub| format!("{name} [{}] / {sub}", to_text(&item)))
-                        .collect(),
-                    item: Some(item),
-                    steps: &g.steps.value,
-                })
-                .collect(),
-            None => g
-                .steps
-                .value
-                .iter()
-                .enumerate()
-                .map(|(i, _)| Branch {
-                    index: i,
-                    item: None,
-                    steps: &g.steps.value[i..=i],
-                    names: vec![format!("{name} / {}", sub_names[i])],
-                })
-                .collect(),
-        };
-        let branch_count = branches.len();
+        let branches = branches_of(name, g, items);
         self.observers.emit(Event::GroupStarted {
             name,
             steps: branches.iter().map(|b| b.steps.len()).sum(),
         });
-        let max = g
-            .max
-            .as_ref()
-            .map_or(DEFAULT_MAX, |m| m.value as usize)
-            .clamp(1, branch_count.max(1));
-        let fail_fast = g.fail_fast.unwrap_or(true);
         let group_cancel = cancel.child_token();
-        let parent_scope = &*scope;
-        let run_branches = futures_util::stream::iter(branches)
-            .map(|branch| {
-                self.run_branch(
-                    branch,
-                    parent_scope,
-                    name,
-                    phase,
-                    clock,
-                    &group_cancel,
-                    fail_fast,
-                )
-            })
-            .buffer_unordered(max)
-            .collect::<Vec<_>>();
         let timeout = step.timeout.as_ref().map(|t| t.value.0);
-        let mut timed_out = false;
-        let mut results = match timeout {
-            Some(limit) => {
-                // On timeout, stop every branch and still collect what they
-                // recorded (their steps end as cancelled).
-                tokio::pin!(run_branches);
-                tokio::select! {
-                    results = &mut run_branches => results,
-                    _ = tokio::time::sleep(limit) => {
-                        timed_out = true;
-                        group_cancel.cancel();
-                        run_branches.await
-                    }
-                }
-            }
-            None => run_branches.await,
+        let slots = Slots {
+            name,
+            phase,
+            started: clock.started,
+            cancel: &group_cancel,
+            fail_fast: g.fail_fast.unwrap_or(true),
         };
+        let (mut results, timed_out) = self.run_branches(g, branches, scope, &slots, timeout).await;
         results.sort_by_key(|(index, _, _)| *index);
-
-        for (list, capture) in &g.collect {
-            let values: Vec<Value> = results
-                .iter()
-                .map(|(_, _, branch_scope)| {
-                    branch_scope
-                        .get(&capture.value)
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect();
-            scope.set(list, Value::Array(values));
-        }
+        collect(g, &results, scope);
         let children: Vec<StepRecord> = results
             .into_iter()
             .flat_map(|(_, records, _)| records)
             .collect();
-        let failures: Vec<&StepRecord> =
-            children.iter().filter(|c| c.outcome.is_failure()).collect();
         let (outcome, error) = if timed_out {
             (
                 Outcome::TimedOut,
@@ -189,40 +117,59 @@ impl Executor<'_> {
                     humantime::format_duration(timeout.unwrap_or(Duration::ZERO))
                 )),
             )
-        } else if let Some(first) = failures.first() {
-            (
-                Outcome::Failed,
-                Some(format!(
-                    "{} of {} steps failed; first: {}: {}",
-                    failures.len(),
-                    children.len(),
-                    first.name,
-                    first.error.as_deref().unwrap_or("no detail")
-                )),
-            )
-        } else if cancel.is_cancelled() {
-            (
-                Outcome::Cancelled,
-                Some("cancelled: the run was interrupted".into()),
-            )
         } else {
-            (Outcome::Passed, None)
+            group_outcome(&children, cancel)
         };
-        (finish(record, outcome, error), children)
+        (clock.close(record, outcome, error), children)
+    }
+
+    /// Every branch, at most `max` at once; on the group's `timeout`, stops
+    /// them all and still collects what they recorded (their steps end as
+    /// cancelled). Also says whether the timeout struck.
+    async fn run_branches(
+        &self,
+        g: &ParallelGroup,
+        branches: Vec<Branch<'_>>,
+        scope: &Scope,
+        slots: &Slots<'_>,
+        timeout: Option<Duration>,
+    ) -> (Vec<BranchResult>, bool) {
+        let max = g
+            .max
+            .as_ref()
+            .map_or(DEFAULT_MAX, |m| m.value as usize)
+            .clamp(1, branches.len().max(1));
+        let run_branches = futures_util::stream::iter(branches)
+            .map(|branch| self.run_branch(branch, scope, slots))
+            .buffer_unordered(max)
+            .collect::<Vec<_>>();
+        let Some(limit) = timeout else {
+            return (run_branches.await, false);
+        };
+        tokio::pin!(run_branches);
+        tokio::select! {
+            results = &mut run_branches => (results, false),
+            _ = tokio::time::sleep(limit) => {
+                slots.cancel.cancel();
+                (run_branches.await, true)
+            }
+        }
     }
 
     /// One branch: wait for a slot, then its steps in order in its own scope.
-    #[allow(clippy::too_many_arguments)]
     async fn run_branch(
         &self,
         branch: Branch<'_>,
         parent_scope: &Scope,
-        group: &str,
-        phase: Phase,
-        group_started: Instant,
-        group_cancel: &CancellationToken,
-        fail_fast: bool,
-    ) -> (usize, Vec<StepRecord>, Scope) {
+        slots: &Slots<'_>,
+    ) -> BranchResult {
+        let Slots {
+            name: group,
+            phase,
+            started: group_started,
+            cancel: group_cancel,
+            fail_fast,
+        } = *slots;
         // `buffer_unordered` starts this future when a slot is free.
         let queued = group_started.elapsed();
         let mut scope = parent_scope.clone();
@@ -230,42 +177,106 @@ impl Executor<'_> {
             scope.set_item(item.clone());
         }
         let mut records = Vec::with_capacity(branch.steps.len());
-        let mut failed = false;
-        for (i, (sub, name)) in branch.steps.iter().zip(&branch.names).enumerate() {
-            let mut record = if group_cancel.is_cancelled() {
-                self.not_run(
-                    sub,
-                    name,
-                    phase,
-                    Outcome::Cancelled,
-                    "not run: the group was stopped",
-                )
-            } else if failed {
-                self.not_run(
-                    sub,
-                    name,
-                    phase,
-                    Outcome::Skipped,
-                    "not run: an earlier step of its branch failed",
-                )
-            } else {
-                self.run_step(sub, name, phase, i, &mut scope, group_cancel, false)
-                    .await
-            };
+        let list = StepList {
+            steps: branch.steps,
+            names: &branch.names,
+            first: 0,
+        };
+        let stopped = || "not run: the group was stopped".to_string();
+        let rules = ListRules {
+            phase,
+            cancel: group_cancel,
+            stopped: &stopped,
+            after_failure: Some("not run: an earlier step of its branch failed"),
+            in_group: true,
+        };
+        let on_finished = |index: usize, record: &mut StepRecord| {
             record.parent = Some(group.to_string());
-            if i == 0 {
+            if index == 0 {
                 record.queued_ms = millis(queued);
             }
-            if record.outcome.is_failure() {
-                failed = true;
-                if fail_fast {
-                    group_cancel.cancel();
-                }
+            if record.outcome.is_failure() && fail_fast {
+                group_cancel.cancel();
             }
-            self.observers.emit(Event::StepFinished { step: &record });
-            records.push(record);
-        }
+        };
+        self.run_list(list, &rules, &mut scope, &mut records, on_finished)
+            .await;
         (branch.index, records, scope)
+    }
+}
+
+/// The branches of a group: one per item of `for_each` (all its steps,
+/// each named after the item), else one per step.
+fn branches_of<'a>(name: &str, g: &'a ParallelGroup, items: Option<Vec<Value>>) -> Vec<Branch<'a>> {
+    let sub_names = crate::drill::validate::step_names(&g.steps.value);
+    match items {
+        Some(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| Branch {
+                index: i,
+                names: sub_names
+                    .iter()
+                    .map(|sub| format!("{name} [{}] / {sub}", to_text(&item)))
+                    .collect(),
+                item: Some(item),
+                steps: &g.steps.value,
+            })
+            .collect(),
+        None => g
+            .steps
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, _)| Branch {
+                index: i,
+                item: None,
+                steps: &g.steps.value[i..=i],
+                names: vec![format!("{name} / {}", sub_names[i])],
+            })
+            .collect(),
+    }
+}
+
+/// `collect:` — each named list gets one capture per branch, in branch
+/// order (null where a branch did not make it).
+fn collect(g: &ParallelGroup, results: &[BranchResult], scope: &mut Scope) {
+    for (list, capture) in &g.collect {
+        let values: Vec<Value> = results
+            .iter()
+            .map(|(_, _, branch_scope)| {
+                branch_scope
+                    .get(&capture.value)
+                    .cloned()
+                    .unwrap_or(Value::Null)
+            })
+            .collect();
+        scope.set(list, Value::Array(values));
+    }
+}
+
+/// A group's outcome from its sub-steps: failed if any failed, cancelled
+/// if the run stopped, passed otherwise.
+fn group_outcome(children: &[StepRecord], cancel: &CancellationToken) -> (Outcome, Option<String>) {
+    let failures: Vec<&StepRecord> = children.iter().filter(|c| c.outcome.is_failure()).collect();
+    if let Some(first) = failures.first() {
+        (
+            Outcome::Failed,
+            Some(format!(
+                "{} of {} steps failed; first: {}: {}",
+                failures.len(),
+                children.len(),
+                first.name,
+                first.error.as_deref().unwrap_or("no detail")
+            )),
+        )
+    } else if cancel.is_cancelled() {
+        (
+            Outcome::Cancelled,
+            Some("cancelled: the run was interrupted".into()),
+        )
+    } else {
+        (Outcome::Passed, None)
     }
 }
 

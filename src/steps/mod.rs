@@ -10,6 +10,7 @@ pub mod exec;
 pub mod http;
 pub mod manual;
 pub mod matchers;
+pub mod poll;
 pub mod sleep;
 
 use std::sync::Arc;

@@ -645,38 +645,35 @@ impl Ops<'_> {
             "http://127.0.0.1:{port}/{}",
             health.path.trim_start_matches('/')
         );
-        let deadline = Instant::now() + health.within;
-        let mut last = String::from("no answer yet");
-        while Instant::now() < deadline {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match self
-                .ctx
-                .http
-                .get(&url)
-                .timeout(remaining.min(Duration::from_secs(5)))
-                .send()
-                .await
-            {
-                Ok(response) if response.status().is_success() => return Ok(()),
-                Ok(response) => last = format!("status {}", response.status().as_u16()),
-                Err(err) => last = crate::steps::http::describe_send_error(&url, &err),
-            }
+        let poll = crate::steps::poll::Poll {
+            http: self.ctx.http,
+            url: &url,
+            within: health.within,
+            every: Duration::from_millis(100),
+        };
+        let never = tokio_util::sync::CancellationToken::new();
+        let exited = || async {
             let state = self.inspect(name).await?.state.unwrap_or_default();
-            if matches!(
-                state.status,
-                Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD)
-            ) {
-                return Err(format!(
-                    "healthcheck: `{name}` exited with {} before answering {url}",
-                    state.exit_code.unwrap_or(-1)
-                ));
+            match state.status {
+                Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD) => {
+                    Err(format!(
+                        "healthcheck: `{name}` exited with {} before answering {url}",
+                        state.exit_code.unwrap_or(-1)
+                    ))
+                }
+                _ => Ok(()),
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        Err(format!(
-            "healthcheck: {url} did not answer 2xx within {}; last: {last}",
-            humantime::format_duration(health.within)
-        ))
+        };
+        poll.until_2xx(&never, exited)
+            .await
+            .map_err(|end| match end {
+                crate::steps::poll::PollEnd::TimedOut { last } => format!(
+                    "healthcheck: {url} did not answer 2xx within {}; last: {last}",
+                    humantime::format_duration(health.within)
+                ),
+                crate::steps::poll::PollEnd::Stopped(why) => why,
+                crate::steps::poll::PollEnd::Cancelled => "cancelled".into(),
+            })
     }
 }
 

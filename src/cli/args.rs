@@ -1,0 +1,181 @@
+//! The raw command line, as clap parses it: flags, defaults and help
+//! text, nothing resolved. What a command runs with is built from these
+//! (see `config`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::history::{BASELINE_WINDOW, DEFAULT_THRESHOLD, Threshold};
+use crate::operator::ManualPolicy;
+use crate::record::files::DEFAULT_RUNS_DIR;
+use crate::report::Format;
+
+/// Rehearse deployment operations as code: run a drill against a real
+/// target, time every step, and record what people had to do.
+#[derive(Debug, Parser)]
+#[command(name = "firedrill", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 passed, 1 failed, 2 invalid drill or usage, 130 interrupted (143 on SIGTERM)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a drill: every step timed, cleanup always, a JSON record written.
+    Run(Box<RunArgs>),
+    /// Check a drill without running anything: syntax, names, paths, regexes.
+    Check(DrillArgs),
+    /// Show the steps as they would run, without running anything.
+    Plan(DrillArgs),
+    /// Render a run record (or a crashed run's journal) as a report.
+    Report(ReportArgs),
+    /// Past runs: outcomes, times, and each step of the latest run against
+    /// the median of the runs before it.
+    History(HistoryArgs),
+    /// Write the drill as a Markdown runbook for people (nothing runs).
+    Runbook(RunbookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// The drill file (YAML or JSON).
+    pub drill: PathBuf,
+    /// Write the runbook here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// The drill file (YAML or JSON).
+    pub drill: PathBuf,
+    /// Set a var: `--var tenant=acme` (repeatable; overrides `vars:`).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub drill: DrillArgs,
+    /// Where to write the run record (default: a new file under --runs-dir).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Write the record at --report even over a file (another run's record)
+    /// or beside an unfinished run's journal.
+    #[arg(long)]
+    pub force: bool,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
+    pub runs_dir: PathBuf,
+    /// What to do at manual steps when nobody is at a terminal.
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub manual: Option<ManualPolicy>,
+    /// Who is running the drill (default: $FIREDRILL_OPERATOR, else the login name).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Also fail on any intervention, help needed or budget overrun.
+    #[arg(long)]
+    pub strict: bool,
+    /// Script the operator: answers per step name (manual results and what
+    /// to do on failure), for CI and tests.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Continue an interrupted or aborted run (its record, or its journal
+    /// after a crash) from its first unfinished step, with its captures.
+    #[arg(long, value_name = "RECORD")]
+    pub resume: Option<PathBuf>,
+    /// Stop the steps after this long (overrides the drill's `timeout`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+    /// How long cleanup may take in all.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5m")]
+    pub cleanup_timeout: std::time::Duration,
+    /// How long a running step may finish after Ctrl-C before it is cancelled.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2s")]
+    pub grace: std::time::Duration,
+    /// Also write the run as JUnit XML, for a CI test tab.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown summary (`$GITHUB_STEP_SUMMARY`, a PR comment).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Also write a self-contained HTML page with a timeline of the run.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    /// Fail the run when a step or the total regressed past --regression.
+    #[arg(long)]
+    pub fail_on_regression: bool,
+}
+
+/// What a run is compared with.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Compare with this run (a record, or a crashed run's journal) instead
+    /// of the median of the previous runs of the drill.
+    #[arg(long, value_name = "RECORD")]
+    pub baseline: Option<PathBuf>,
+    /// How much slower than the baseline a step or the run may get before
+    /// it is flagged as a regression.
+    #[arg(long, value_name = "PERCENT", default_value = DEFAULT_THRESHOLD)]
+    pub regression: Threshold,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run record, or the `.journal.jsonl` of a run that crashed.
+    pub record: PathBuf,
+    /// What to render.
+    #[arg(long, short, value_enum, default_value = "terminal")]
+    pub format: Format,
+    /// Write here (atomically) instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where the previous runs are (default: the record's directory).
+    #[arg(long, value_name = "DIR")]
+    pub runs_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub compare: CompareArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// A drill name (or drill file); all drills when absent.
+    pub drill: Option<String>,
+    /// How many runs to list, and how many runs before the latest make the
+    /// median it is compared with.
+    #[arg(long, value_name = "N", default_value_t = BASELINE_WINDOW, value_parser = parse_count)]
+    pub last: usize,
+    /// Print JSON, for scripts.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory of run records.
+    #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
+    pub runs_dir: PathBuf,
+    /// How much slower than the median the latest run may get before it
+    /// is flagged as a regression.
+    #[arg(long, value_name = "PERCENT", default_value = DEFAULT_THRESHOLD)]
+    pub regression: Threshold,
+}
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a count of runs (1 or more)")),
+    }
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}

@@ -1,0 +1,35 @@
+//! `firedrill history`: the runs in the store, and the latest against the
+//! median of the ones before it.
+
+use super::{HistoryArgs, exit};
+use crate::history::{History, Store};
+
+pub(super) fn history(args: &HistoryArgs) -> i32 {
+    let store = Store::open(&args.runs_dir);
+    let drill = args.drill.as_deref().map(drill_name);
+    let history = History::new(&store, drill.as_deref(), args.last, args.regression);
+    if args.json {
+        match serde_json::to_string_pretty(&history) {
+            Ok(json) => println!("{}", crate::redact::redact(&json)),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return exit::FAILED;
+            }
+        }
+    } else {
+        print!("{}", crate::report::history::history(&history));
+    }
+    exit::PASSED
+}
+
+/// A drill named on the command line: a name, or a drill file whose
+/// `drill:` is the name.
+fn drill_name(arg: &str) -> String {
+    let path = std::path::Path::new(arg);
+    if path.is_file() {
+        if let Ok(loaded) = crate::drill::load(path, &[]) {
+            return loaded.drill.drill.value;
+        }
+    }
+    arg.to_string()
+}

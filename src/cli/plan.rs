@@ -1,0 +1,13 @@
+//! `firedrill plan`: the steps as they would run, nothing run.
+
+use super::{DrillArgs, exit, load};
+
+pub(super) fn plan(args: &DrillArgs) -> i32 {
+    match load(args) {
+        Ok(loaded) => {
+            print!("{}", crate::plan::plan(&loaded, &args.vars));
+            exit::PASSED
+        }
+        Err(code) => code,
+    }
+}

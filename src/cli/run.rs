@@ -1,0 +1,145 @@
+//! `firedrill run`: load, configure, prepare, then run the drill with its
+//! reporters watching, and turn the verdict into an exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::config::RunConfig;
+use super::signals::{interrupted_exit_code, watch_signals};
+use super::{RunArgs, exit, load};
+use crate::drill::LoadedDrill;
+use crate::record::format::timestamp;
+use crate::record::{RunOutcome, RunRecord};
+use crate::report::after_run::{AfterRun, AfterRunSettings};
+use crate::report::journal::Journal;
+use crate::report::{LogObserver, terminal};
+use crate::run::event::Observers;
+use crate::run::{Cancellation, Prepared, RunOptions};
+
+pub(super) fn run(args: &RunArgs) -> i32 {
+    let loaded = match load(&args.drill) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let http = match crate::run::http_client(&loaded) {
+        Ok(http) => http,
+        Err(problem) => {
+            eprint!("{}", problem.render(std::io::stderr().is_terminal()));
+            return exit::INVALID;
+        }
+    };
+    let config = match RunConfig::resolve(args, &loaded) {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let started_at = timestamp(SystemTime::now());
+    let prepared = match crate::run::prepare(&loaded, &config.options, &started_at) {
+        Ok(prepared) => prepared,
+        Err(diagnostics) => {
+            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+            return exit::INVALID;
+        }
+    };
+    if !config.force {
+        if let Err(why) = crate::record::files::check_record_path(&config.record_path) {
+            eprintln!("error: {why}");
+            return exit::INVALID;
+        }
+    }
+    let reporters = Reporters::new(config.record_path, config.after_run);
+    run_prepared(&loaded, prepared, &config.options, &reporters, http)
+}
+
+/// The reporters of a run, in the order they see each event: warnings,
+/// progress, the journal, logs, then (once the run ends) the after-run
+/// reports and the summary, which prints their verdict.
+struct Reporters {
+    observers: Observers,
+    journal: Arc<Journal>,
+    after_run: Arc<AfterRun>,
+}
+
+impl Reporters {
+    fn new(record_path: PathBuf, settings: AfterRunSettings) -> Self {
+        let journal = Arc::new(Journal::new(record_path.clone()));
+        let after_run = Arc::new(AfterRun::new(settings));
+        let mut observers = Observers::default();
+        observers.push(Arc::new(terminal::Warnings));
+        observers.push(Arc::new(terminal::Progress::new(
+            std::io::stdout().is_terminal(),
+        )));
+        observers.push(journal.clone());
+        observers.push(Arc::new(LogObserver));
+        observers.push(after_run.clone());
+        observers.push(Arc::new(terminal::Summary::new(
+            record_path,
+            after_run.clone(),
+        )));
+        Reporters {
+            observers,
+            journal,
+            after_run,
+        }
+    }
+}
+
+/// Runs the drill on a runtime of its own, watching for signals.
+fn run_prepared(
+    loaded: &LoadedDrill,
+    prepared: Prepared,
+    options: &RunOptions,
+    reporters: &Reporters,
+    http: reqwest::Client,
+) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return exit::FAILED;
+        }
+    };
+    let cancel = Cancellation::default();
+    let observers = &reporters.observers;
+    let record = runtime.block_on(async {
+        let signals = tokio::spawn(watch_signals(cancel.clone()));
+        let record = crate::run::execute(loaded, prepared, options, http, observers, &cancel).await;
+        signals.abort();
+        record
+    });
+    // A prompt abandoned by Ctrl-C still blocks a thread on the terminal:
+    // do not wait for it (the record is already written).
+    runtime.shutdown_background();
+    exit_code(reporters, &record)
+}
+
+/// The exit code: a record or report that could not be written fails the
+/// run whatever its outcome.
+fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
+    let (outcome, problems) = match reporters.after_run.verdict() {
+        Some(verdict) => (
+            verdict.failed_record.map_or(record.outcome, |r| r.outcome),
+            verdict.problems,
+        ),
+        None => (record.outcome, Vec::new()),
+    };
+    if let Some(problem) = reporters.journal.problem() {
+        eprintln!("error: the run record is incomplete: {problem}");
+        return exit::FAILED;
+    }
+    if !problems.is_empty() {
+        for problem in problems {
+            eprintln!("error: {problem}");
+        }
+        return exit::FAILED;
+    }
+    match outcome {
+        RunOutcome::Passed => exit::PASSED,
+        RunOutcome::Failed | RunOutcome::Crashed => exit::FAILED,
+        RunOutcome::Interrupted => interrupted_exit_code(),
+    }
+}

@@ -1,0 +1,27 @@
+//! `firedrill runbook`: the drill as a Markdown runbook for people.
+
+use super::{DrillArgs, RunbookArgs, exit, load};
+
+pub(super) fn runbook(args: &RunbookArgs) -> i32 {
+    let loaded = match load(&DrillArgs {
+        drill: args.drill.clone(),
+        vars: Vec::new(),
+    }) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let text = crate::runbook::runbook(&loaded);
+    match &args.output {
+        Some(path) => match crate::record::files::write_atomically(path, text.as_bytes()) {
+            Ok(()) => exit::PASSED,
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                exit::FAILED
+            }
+        },
+        None => {
+            print!("{text}");
+            exit::PASSED
+        }
+    }
+}

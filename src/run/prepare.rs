@@ -1,0 +1,170 @@
+//! Before the first step: secrets read, vars resolved, the target known,
+//! the HTTP client built. Every problem is located in the drill file, as
+//! `check`'s are, so nothing runs when one is found.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::RunOptions;
+use super::scope::{RunFacts, Scope};
+use crate::drill::LoadedDrill;
+use crate::drill::diagnostic::{Diagnostic, Diagnostics};
+use crate::drill::model::SecretSource;
+use crate::drill::template::Renderer;
+use crate::steps::ResolvedTarget;
+
+/// A drill with its secrets read, vars resolved and target known: ready to
+/// run, or to show in `plan`.
+pub struct Prepared {
+    pub scope: Scope,
+    pub target: ResolvedTarget,
+}
+
+/// Reads secrets, resolves vars and the target. Problems are located in the
+/// drill file, like `check`'s.
+pub fn prepare(
+    drill: &LoadedDrill,
+    options: &RunOptions,
+    started_at: &str,
+) -> Result<Prepared, Diagnostics> {
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut scope = Scope::new(run_facts(drill, options, started_at));
+    read_secrets(drill, &mut scope, &mut problems);
+    resolve_vars(drill, &options.vars, &mut scope, &mut problems);
+    let target = resolve_target(drill, &scope, &mut problems);
+    Arc::make_mut(&mut scope.facts).base_url = target.base_url.clone();
+    if problems.is_empty() {
+        Ok(Prepared { scope, target })
+    } else {
+        Err(Diagnostics::new(
+            &drill.path,
+            drill.source.clone(),
+            problems,
+        ))
+    }
+}
+
+/// `${run.id}` stays the first run's id across resumes, so names made from
+/// it (tenants, containers) are the same ones.
+fn run_facts(drill: &LoadedDrill, options: &RunOptions, started_at: &str) -> RunFacts {
+    let origin = options
+        .resume
+        .as_ref()
+        .map(|r| r.origin_run_id.clone().unwrap_or_else(|| r.run_id.clone()));
+    RunFacts {
+        id: origin.unwrap_or_else(|| options.run_id.clone()),
+        drill: drill.drill.drill.value.clone(),
+        started_at: started_at.to_string(),
+        base_url: None,
+    }
+}
+
+/// Reads every secret and registers it with the redactor; one too short to
+/// mask safely is refused.
+fn read_secrets(drill: &LoadedDrill, scope: &mut Scope, problems: &mut Vec<Diagnostic>) {
+    for (name, source) in &drill.drill.secrets {
+        match read_secret(&source.value) {
+            Ok(value) if value.chars().count() < crate::redact::MIN_SECRET_LEN => problems.push(
+                Diagnostic::new(
+                    source.referenced,
+                    format!(
+                        "secret `{name}` is shorter than {} characters: firedrill cannot keep it out of output safely",
+                        crate::redact::MIN_SECRET_LEN
+                    ),
+                ),
+            ),
+            Ok(value) => {
+                crate::redact::register(&value);
+                scope.set_secret(name, value);
+            }
+            Err(why) => problems.push(Diagnostic::new(source.referenced, format!("secret `{name}`: {why}"))),
+        }
+    }
+}
+
+fn read_secret(source: &SecretSource) -> Result<String, String> {
+    if let Some(var) = &source.env {
+        return match std::env::var(var) {
+            Ok(value) if !value.is_empty() => Ok(value),
+            _ => Err(format!("the environment variable `{var}` is not set")),
+        };
+    }
+    if let Some(path) = &source.file {
+        return std::fs::read_to_string(path)
+            .map(|text| text.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|err| format!("cannot read `{path}`: {err}"));
+    }
+    Err("no source".into())
+}
+
+/// `vars:` in order (each may use the ones before it), `--var` winning over
+/// the file and adding vars the file does not declare.
+fn resolve_vars(
+    drill: &LoadedDrill,
+    vars: &[(String, String)],
+    scope: &mut Scope,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let declared = &drill.drill.vars;
+    let overrides: HashMap<&str, &str> =
+        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for (name, value) in declared {
+        let resolved = match overrides.get(name.as_str()) {
+            Some(text) => Value::String(text.to_string()),
+            None => {
+                let mut renderer = Renderer::new(scope);
+                let resolved = renderer.value(value);
+                problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
+                resolved
+            }
+        };
+        scope.set(name, resolved);
+    }
+    for (name, value) in vars {
+        if !declared.contains_key(name) {
+            scope.set(name, Value::String(value.clone()));
+        }
+    }
+}
+
+/// `target:` with its templates resolved; a `base_url` that is no URL is a
+/// located problem.
+fn resolve_target(
+    drill: &LoadedDrill,
+    scope: &Scope,
+    problems: &mut Vec<Diagnostic>,
+) -> ResolvedTarget {
+    let declared = &drill.drill.target;
+    let mut target = ResolvedTarget::default();
+    let mut renderer = Renderer::new(scope);
+    if let Some(base_url) = &declared.base_url {
+        let url = renderer.string(base_url);
+        if let Err(err) = reqwest::Url::parse(&url) {
+            problems.push(Diagnostic::new(
+                base_url.referenced,
+                format!("target.base_url `{url}` is not a valid URL: {err}"),
+            ));
+        }
+        target.base_url = Some(url);
+    }
+    for (name, value) in &declared.headers {
+        target.headers.push((name.clone(), renderer.string(value)));
+    }
+    target.docker = declared
+        .docker
+        .as_ref()
+        .map(|address| renderer.string(address));
+    problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
+    target
+}
+
+/// The HTTP client every step shares: one connection pool, keep-alive,
+/// TLS as the drill's target says (`ca_file`, `insecure`). A bad
+/// `ca_file` is a located error. The target's warnings (certificate checks
+/// off) are events of the run, emitted when it starts.
+pub fn http_client(drill: &LoadedDrill) -> Result<reqwest::Client, Diagnostics> {
+    crate::steps::http::client(&drill.drill.target)
+        .map_err(|problem| Diagnostics::new(&drill.path, drill.source.clone(), vec![problem]))
+}
