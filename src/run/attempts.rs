@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+use super::context::Executor;
 use super::event::Event;
-use super::executor::Executor;
 use crate::drill::model::Retry;
 use crate::record::format::millis;
 use crate::record::{Intervention, Outcome};

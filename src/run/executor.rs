@@ -5,17 +5,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::task::JoinHandle;
 
+use super::context::Executor;
 use super::event::{Event, Observers};
 use super::list::{ListRules, StepList};
 use super::scope::Scope;
 use super::{Cancellation, Prepared, RunOptions, Stop};
 use crate::drill::LoadedDrill;
-use crate::drill::diagnostic::{Diagnostic, Diagnostics};
-use crate::drill::model::{Location, Step};
-use crate::drill::template::TemplateError;
 use crate::record::format::{millis, timestamp};
-use crate::record::{Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord};
-use crate::steps::ResolvedTarget;
+use crate::record::{Phase, RunOutcome, RunRecord, SCHEMA, StepRecord};
 
 /// Runs a prepared drill to the end, cleanup included, and returns its
 /// record. Never fails: every problem becomes part of the record.
@@ -75,16 +72,6 @@ struct Ended {
     duration: Duration,
     stopped: Option<Stop>,
     warnings: Vec<String>,
-}
-
-/// What every step of a run shares.
-pub(crate) struct Executor<'a> {
-    pub(super) drill: &'a LoadedDrill,
-    pub(super) options: &'a RunOptions,
-    pub(super) observers: &'a Observers,
-    pub(super) target: ResolvedTarget,
-    pub(super) http: reqwest::Client,
-    pub(super) docker: crate::steps::docker::Engine,
 }
 
 impl Executor<'_> {
@@ -237,85 +224,5 @@ impl Executor<'_> {
             RunOutcome::Failed
         };
         record
-    }
-
-    pub(super) fn kind_of(step: &Step) -> &'static str {
-        crate::drill::validate::step_kinds(step)
-            .first()
-            .map_or("unknown", |(kind, _)| kind)
-    }
-
-    fn owner<'s>(&'s self, step: &'s Step) -> Option<&'s str> {
-        step.owner.as_deref().or(self.drill.drill.owner.as_deref())
-    }
-
-    /// The one way a step's record is made: name, kind, owner and budget
-    /// filled in, nothing run yet. The other fields are set as it runs.
-    pub(super) fn new_record(&self, step: &Step, name: &str, phase: Phase) -> StepRecord {
-        StepRecord {
-            name: name.to_string(),
-            kind: Self::kind_of(step).to_string(),
-            phase,
-            outcome: Outcome::Passed,
-            started_at: None,
-            duration_ms: 0,
-            human_ms: 0,
-            attempts: 0,
-            budget_ms: step.budget.as_ref().map(|b| millis(b.value.0)),
-            over_budget: false,
-            owner: self.owner(step).map(str::to_string),
-            intervention: None,
-            error: None,
-            duration_us: 0,
-            captures: Default::default(),
-            carried_from: None,
-            parent: None,
-            queued_ms: 0,
-        }
-    }
-
-    /// The record of a step that starts now.
-    pub(super) fn started_record(&self, step: &Step, name: &str, phase: Phase) -> StepRecord {
-        StepRecord {
-            started_at: Some(timestamp(SystemTime::now())),
-            ..self.new_record(step, name, phase)
-        }
-    }
-
-    /// The record of a step that never started, and why.
-    pub(super) fn not_run(
-        &self,
-        step: &Step,
-        name: &str,
-        phase: Phase,
-        outcome: Outcome,
-        why: &str,
-    ) -> StepRecord {
-        StepRecord {
-            outcome,
-            error: Some(why.to_string()),
-            ..self.new_record(step, name, phase)
-        }
-    }
-
-    /// Where a template error sits, as `file:line:col`.
-    fn locate(&self, at: Location, near: Option<String>) -> String {
-        let diagnostics = Diagnostics::new(&self.drill.path, self.drill.source.clone(), Vec::new());
-        diagnostics.locate(&Diagnostic {
-            at: Some(at),
-            near,
-            message: String::new(),
-            help: None,
-            near_is_key: false,
-        })
-    }
-
-    /// Template errors as one located message.
-    pub(super) fn template_failure(&self, errors: Vec<TemplateError>) -> String {
-        errors
-            .into_iter()
-            .map(|e| format!("{}: {}", self.locate(e.at, e.near), e.message))
-            .collect::<Vec<_>>()
-            .join("; ")
     }
 }

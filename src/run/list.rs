@@ -5,8 +5,8 @@
 
 use tokio_util::sync::CancellationToken;
 
+use super::context::Executor;
 use super::event::Event;
-use super::executor::Executor;
 use super::scope::Scope;
 use crate::drill::model::LocatedStep;
 use crate::record::{Outcome, Phase, StepRecord};

@@ -14,6 +14,7 @@
 //! failed; `resume` keeps what an earlier run finished.
 
 mod attempts;
+mod context;
 pub mod event;
 mod executor;
 mod list;

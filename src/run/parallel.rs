@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::context::Executor;
 use super::event::Event;
-use super::executor::Executor;
 use super::list::{ListRules, StepList};
 use super::scope::Scope;
 use super::step::StepClock;

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use super::attempts::{Progress, Tried, TryPlan};
+use super::context::Executor;
 use super::event::Event;
-use super::executor::Executor;
 use crate::operator::{FailureAnswer, FailureChoice, FailureRequest};
 use crate::record::{Intervention, InterventionKind, Outcome};
 use crate::steps::Captured;

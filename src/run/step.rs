@@ -8,8 +8,8 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::attempts::{TryPlan, WaitPlan};
+use super::context::Executor;
 use super::event::Event;
-use super::executor::Executor;
 use super::scope::{NEVER_CAPTURED, Scope};
 use super::{DEFAULT_MANUAL_TIMEOUT, DEFAULT_TIMEOUT};
 use crate::drill::model::{CaptureSpec, LocatedStep, Retry, Spanned, Step};
