@@ -32,17 +32,20 @@ pub const MIN_REGRESSION_MS: u64 = 50;
 #[serde(transparent)]
 pub struct Threshold(pub f64);
 
+/// A `--regression` value that is not a percentage.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("`{0}` is not a percentage (write it like `20%`)")]
+pub struct NotAPercentage(String);
+
 impl std::str::FromStr for Threshold {
-    type Err = String;
+    type Err = NotAPercentage;
 
     /// `20%`, `20` or `12.5%`.
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, NotAPercentage> {
         let number = text.trim().trim_end_matches('%').trim();
         match number.parse::<f64>() {
             Ok(p) if p.is_finite() && p >= 0.0 => Ok(Threshold(p)),
-            _ => Err(format!(
-                "`{text}` is not a percentage (write it like `20%`)"
-            )),
+            _ => Err(NotAPercentage(text.to_string())),
         }
     }
 }

@@ -164,18 +164,27 @@ pub struct HistoryArgs {
     pub regression: Threshold,
 }
 
-fn parse_count(text: &str) -> Result<usize, String> {
+/// An argument value clap cannot take as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    #[error("`{0}` is not a count of runs (1 or more)")]
+    NotACount(String),
+    #[error("`{0}` is not NAME=VALUE")]
+    NotAVar(String),
+}
+
+fn parse_count(text: &str) -> Result<usize, ArgError> {
     match text.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("`{text}` is not a count of runs (1 or more)")),
+        _ => Err(ArgError::NotACount(text.to_string())),
     }
 }
 
-fn parse_var(text: &str) -> Result<(String, String), String> {
+fn parse_var(text: &str) -> Result<(String, String), ArgError> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_string(), value.to_string()))
         }
-        _ => Err(format!("`{text}` is not NAME=VALUE")),
+        _ => Err(ArgError::NotAVar(text.to_string())),
     }
 }

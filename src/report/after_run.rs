@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use super::{Format, render, write_report};
+use super::{Format, RenderError, render, write_report};
 use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Store, Threshold};
 use crate::record::{RunOutcome, RunRecord};
 use crate::run::event::{Event, Observer};
@@ -85,7 +85,7 @@ impl AfterRun {
         ] {
             let Some(path) = path else { continue };
             let written = render(judged, format, Some(&comparison))
-                .and_then(|text| write_report(path, &text).map_err(|e| e.to_string()));
+                .and_then(|text| write_report(path, &text).map_err(RenderError::from));
             if let Err(err) = written {
                 problems.push(format!("cannot write {}: {err}", path.display()));
             }

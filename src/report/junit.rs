@@ -21,7 +21,7 @@ use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 pub const VERDICT_CASE: &str = "drill outcome";
 
 /// Renders a run as JUnit XML.
-pub fn render(record: &RunRecord) -> Result<String, String> {
+pub fn render(record: &RunRecord) -> Result<String, quick_junit::SerializeError> {
     let mut report = Report::new("firedrill");
     report.set_time(Duration::from_millis(record.duration_ms));
     let mut suite = TestSuite::new(record.drill.as_str());
@@ -60,7 +60,7 @@ pub fn render(record: &RunRecord) -> Result<String, String> {
     }
     suite.set_system_out(super::terminal::summary(record, None));
     report.add_test_suite(suite);
-    report.to_string().map_err(|err| err.to_string())
+    report.to_string()
 }
 
 fn step_case(record: &RunRecord, step: &StepRecord) -> TestCase {

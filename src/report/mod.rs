@@ -38,13 +38,25 @@ pub enum Format {
     Html,
 }
 
+/// A report that could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot encode the record as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot write JUnit XML: {0}")]
+    Junit(#[from] quick_junit::SerializeError),
+    /// Writing the finished report failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 /// Renders a run in one format. `comparison` (the run against its
 /// baseline) is shown by the formats made for people. Secrets are masked.
 pub fn render(
     record: &RunRecord,
     format: Format,
     comparison: Option<&Comparison>,
-) -> Result<String, String> {
+) -> Result<String, RenderError> {
     let text = match format {
         Format::Terminal => {
             let mut text = terminal::summary(record, None);
@@ -54,7 +66,7 @@ pub fn render(
             text
         }
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(record).map_err(|e| e.to_string())?;
+            let mut text = serde_json::to_string_pretty(record)?;
             text.push('\n');
             text
         }

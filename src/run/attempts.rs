@@ -133,8 +133,10 @@ impl Executor<'_> {
         match plan.wait {
             Some(wait) => match self.wait_until_up(wait, plan.cancel).await {
                 Ok(()) => tried,
-                Err(err) if plan.cancel.is_cancelled() => Tried::stop(Outcome::Cancelled, err),
-                Err(err) => Tried::stop(Outcome::Failed, err),
+                Err(err) if plan.cancel.is_cancelled() => {
+                    Tried::stop(Outcome::Cancelled, err.to_string())
+                }
+                Err(err) => Tried::stop(Outcome::Failed, err.to_string()),
             },
             None => tried,
         }
@@ -234,8 +236,11 @@ impl Executor<'_> {
         &self,
         wait: &WaitPlan,
         cancel: &CancellationToken,
-    ) -> Result<(), String> {
-        let url = wait.url.as_deref().map_err(Clone::clone)?;
+    ) -> Result<(), WaitError> {
+        let url = wait
+            .url
+            .as_deref()
+            .map_err(|why| WaitError::BadUrl(why.clone()))?;
         let poll = Poll {
             http: &self.http,
             url,
@@ -245,14 +250,34 @@ impl Executor<'_> {
         poll.until_2xx(cancel, || async { Ok(()) })
             .await
             .map_err(|end| match end {
-                PollEnd::TimedOut { last } => format!(
-                    "wait: {url} did not answer 2xx within {}; last: {last}",
-                    humantime::format_duration(wait.within)
-                ),
-                PollEnd::Cancelled => "cancelled while waiting for the service".into(),
-                PollEnd::Stopped(why) => why,
+                PollEnd::TimedOut { last } => WaitError::NotUp {
+                    url: url.to_string(),
+                    within: wait.within,
+                    last,
+                },
+                PollEnd::Cancelled => WaitError::Cancelled,
+                PollEnd::Stopped(why) => WaitError::Stopped(why),
             })
     }
+}
+
+/// Why a step's `wait:` did not see the service come up.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum WaitError {
+    /// The URL could not be made from the base URL and the path.
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("wait: {url} did not answer 2xx within {}; last: {last}", humantime::format_duration(*.within))]
+    NotUp {
+        url: String,
+        within: Duration,
+        last: String,
+    },
+    #[error("cancelled while waiting for the service")]
+    Cancelled,
+    /// The poll was ended by the step's own check, with its reason.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 /// Resolves `grace` after `cancel` fires: a running step gets that long to

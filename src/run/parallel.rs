@@ -81,7 +81,11 @@ impl Executor<'_> {
                     .as_ref()
                     .map(|for_each| items_of(renderer, for_each))
             })
-            .and_then(|items| items.transpose().map_err(|err| (Outcome::Failed, err)));
+            .and_then(|items| {
+                items
+                    .transpose()
+                    .map_err(|err| (Outcome::Failed, err.to_string()))
+            });
         let items = match items {
             Ok(items) => items,
             Err((outcome, error)) => {
@@ -282,7 +286,10 @@ fn group_outcome(children: &[StepRecord], cancel: &CancellationToken) -> (Outcom
 
 /// The items of `for_each`: a list, `{ range: [FROM, TO] }` (both ends
 /// included), or a template that renders to a list.
-fn items_of(renderer: &mut Renderer<'_>, for_each: &Spanned<Value>) -> Result<Vec<Value>, String> {
+fn items_of(
+    renderer: &mut Renderer<'_>,
+    for_each: &Spanned<Value>,
+) -> Result<Vec<Value>, ForEachError> {
     if let Value::Object(map) = &for_each.value {
         if let Some(range) = map.get("range").and_then(Value::as_array) {
             return match range.as_slice() {
@@ -290,17 +297,27 @@ fn items_of(renderer: &mut Renderer<'_>, for_each: &Spanned<Value>) -> Result<Ve
                     (Some(from), Some(to)) if from <= to => {
                         Ok((from..=to).map(Value::from).collect())
                     }
-                    _ => Err("`range` takes two whole numbers, lowest first".into()),
+                    _ => Err(ForEachError::BadRange),
                 },
-                _ => Err("`range` takes two whole numbers, lowest first".into()),
+                _ => Err(ForEachError::BadRange),
             };
         }
     }
     match renderer.value(for_each) {
         Value::Array(items) => Ok(items),
-        other => Err(format!(
-            "`for_each` must be a list, but it is {}",
-            crate::steps::excerpt(&other.to_string(), 80)
-        )),
+        other => Err(ForEachError::NotAList(crate::steps::excerpt(
+            &other.to_string(),
+            80,
+        ))),
     }
+}
+
+/// Why a group has no items to fan out over.
+#[derive(Debug, thiserror::Error)]
+enum ForEachError {
+    #[error("`range` takes two whole numbers, lowest first")]
+    BadRange,
+    /// A template rendered to something else; an excerpt of it.
+    #[error("`for_each` must be a list, but it is {0}")]
+    NotAList(String),
 }

@@ -84,19 +84,36 @@ fn read_secrets(drill: &LoadedDrill, scope: &mut Scope, problems: &mut Vec<Diagn
     }
 }
 
-fn read_secret(source: &SecretSource) -> Result<String, String> {
+/// Why a secret has no value.
+#[derive(Debug, thiserror::Error)]
+enum SecretError {
+    #[error("the environment variable `{0}` is not set")]
+    EnvUnset(String),
+    #[error("cannot read `{path}`: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("no source")]
+    NoSource,
+}
+
+fn read_secret(source: &SecretSource) -> Result<String, SecretError> {
     if let Some(var) = &source.env {
         return match std::env::var(var) {
             Ok(value) if !value.is_empty() => Ok(value),
-            _ => Err(format!("the environment variable `{var}` is not set")),
+            _ => Err(SecretError::EnvUnset(var.clone())),
         };
     }
     if let Some(path) = &source.file {
         return std::fs::read_to_string(path)
             .map(|text| text.trim_end_matches(['\n', '\r']).to_string())
-            .map_err(|err| format!("cannot read `{path}`: {err}"));
+            .map_err(|source| SecretError::Unreadable {
+                path: path.clone(),
+                source,
+            });
     }
-    Err("no source".into())
+    Err(SecretError::NoSource)
 }
 
 /// `vars:` in order (each may use the ones before it), `--var` winning over
