@@ -19,6 +19,10 @@ mod ops;
 mod spec;
 mod wait;
 
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
 
 pub use converge::{DEFAULT_MONITOR, Failure, Progress, Snapshot, Streak, Until, Verdict, assess};
 pub use error::SwarmError;

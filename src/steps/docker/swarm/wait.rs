@@ -1,7 +1,7 @@
 //! Watching a service until it converges (or rolls back), always bounded,
 //! and the facts a step's record keeps about it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant, SystemTime};
 
 use bollard::Docker;
@@ -132,6 +132,11 @@ struct Watch {
     reference: Option<SystemTime>,
     rollback_started: Option<Duration>,
     rollback_completed: Option<Duration>,
+    /// Every task seen during the wait, as last seen: the engine deletes
+    /// the tasks of removed slots (scale down) once they stopped.
+    seen: BTreeMap<String, Task>,
+    /// Tasks that were live at one look and gone from the next.
+    gone: HashSet<String>,
     last: Option<(Look, Progress)>,
 }
 
@@ -147,6 +152,8 @@ impl Watch {
             reference: None,
             rollback_started: None,
             rollback_completed: None,
+            seen: BTreeMap::new(),
+            gone: HashSet::new(),
             last: None,
         }
     }
@@ -178,6 +185,7 @@ impl Watch {
         }
         let at = now - self.start;
         self.last_at = at;
+        self.remember(&look.tasks);
         match progress.state {
             Some(State::ROLLBACK_STARTED | State::ROLLBACK_PAUSED) => {
                 self.rollback_started.get_or_insert(at);
@@ -187,6 +195,20 @@ impl Watch {
                 self.rollback_completed.get_or_insert(at);
             }
             _ => {}
+        }
+    }
+
+    fn remember(&mut self, tasks: &[Task]) {
+        let present: HashSet<&str> = tasks.iter().filter_map(|t| t.id.as_deref()).collect();
+        for (id, task) in &self.seen {
+            if !present.contains(id.as_str()) && !stopped(task) {
+                self.gone.insert(id.clone());
+            }
+        }
+        for task in tasks {
+            if let Some(id) = &task.id {
+                self.seen.insert(id.clone(), task.clone());
+            }
         }
     }
 
@@ -207,7 +229,9 @@ impl Watch {
             }),
         };
         if let Some((look, _)) = &self.last {
-            (facts.started, facts.stopped) = task_facts(&look.snapshot(), self.reference);
+            let tasks: Vec<&Task> = self.seen.values().collect();
+            (facts.started, facts.stopped) =
+                task_facts(&look.snapshot(), &tasks, &self.gone, self.reference);
             facts.engine = engine_update(&look.service);
         }
         facts
@@ -299,41 +323,54 @@ async fn fetch(docker: &Docker, name: &str) -> Result<Look, SwarmError> {
 }
 
 /// Tasks created, and tasks stopped, at or after `reference` (the engine's
-/// clock on both sides).
-fn task_facts(snap: &Snapshot, reference: Option<SystemTime>) -> (Vec<TaskFact>, Vec<TaskFact>) {
+/// clock on both sides); a task the engine deleted while it was live
+/// stopped too (state `removed`).
+fn task_facts(
+    snap: &Snapshot,
+    tasks: &[&Task],
+    gone: &HashSet<String>,
+    reference: Option<SystemTime>,
+) -> (Vec<TaskFact>, Vec<TaskFact>) {
     let after = |time: Option<SystemTime>| match (time, reference) {
         (Some(time), Some(reference)) => time >= reference,
         _ => false,
     };
     let mut started = Vec::new();
-    let mut stopped = Vec::new();
-    for task in snap.tasks {
-        let created = task.created_at.as_deref().and_then(parse_time);
-        let state = task.status.as_ref().and_then(|s| s.state);
-        let done = state.is_some_and(|s| {
-            !matches!(
-                s,
-                TaskState::NEW
-                    | TaskState::ALLOCATED
-                    | TaskState::PENDING
-                    | TaskState::ASSIGNED
-                    | TaskState::ACCEPTED
-                    | TaskState::PREPARING
-                    | TaskState::READY
-                    | TaskState::STARTING
-                    | TaskState::RUNNING
-            )
-        });
-        if after(created) {
-            started.push(fact(snap, task));
+    let mut ended = Vec::new();
+    for task in tasks {
+        let mut fact = fact(snap, task);
+        if after(task.created_at.as_deref().and_then(parse_time)) {
+            started.push(fact.clone());
         }
-        if done && after(status_time(task)) {
-            stopped.push(fact(snap, task));
+        let removed = task.id.as_ref().is_some_and(|id| gone.contains(id));
+        if removed {
+            fact.state = "removed".into();
+        }
+        if removed || (stopped(task) && after(status_time(task))) {
+            ended.push(fact);
         }
     }
     started.sort_by(|a, b| a.name.cmp(&b.name));
-    stopped.sort_by(|a, b| a.name.cmp(&b.name));
-    (started, stopped)
+    ended.sort_by(|a, b| a.name.cmp(&b.name));
+    (started, ended)
+}
+
+/// In a terminal state (complete, shutdown, failed, rejected, …).
+fn stopped(task: &Task) -> bool {
+    task.status.as_ref().and_then(|s| s.state).is_some_and(|s| {
+        !matches!(
+            s,
+            TaskState::NEW
+                | TaskState::ALLOCATED
+                | TaskState::PENDING
+                | TaskState::ASSIGNED
+                | TaskState::ACCEPTED
+                | TaskState::PREPARING
+                | TaskState::READY
+                | TaskState::STARTING
+                | TaskState::RUNNING
+        )
+    })
 }
 
 fn fact(snap: &Snapshot, task: &Task) -> TaskFact {
