@@ -280,8 +280,18 @@ pub(crate) fn task_failure(snap: &Snapshot, task: &Task) -> String {
         .and_then(|c| c.exit_code)
         .filter(|code| *code != 0);
     let err = status.and_then(|s| s.err.clone());
+    // "task: non-zero exit (143): dockerexec: unhealthy container": keep
+    // what follows the exit code, it says why.
+    let detail = err
+        .as_deref()
+        .filter(|err| err.starts_with("task: non-zero exit ("))
+        .and_then(|err| err.split_once("): "))
+        .map(|(_, detail)| detail.to_string());
     match (code, err) {
-        (Some(code), _) => format!("task {name} exited with code {code}"),
+        (Some(code), _) => match detail {
+            Some(detail) => format!("task {name} exited with code {code} ({detail})"),
+            None => format!("task {name} exited with code {code}"),
+        },
         (None, Some(err)) => format!("task {name}: {err}"),
         (None, None) => format!("task {name} failed"),
     }

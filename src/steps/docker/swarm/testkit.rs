@@ -152,6 +152,12 @@ impl Run {
         format!("fdt-{what}-{}", self.suffix)
     }
 
+    /// A port in 38000..39000 for host-mode publishing, so two runs of the
+    /// tests (or two engineers) do not ask for the same one.
+    pub fn port(&self) -> u16 {
+        38000 + (u32::from_str_radix(&self.suffix, 16).unwrap_or(0) % 1000) as u16
+    }
+
     /// A replicated service of `image` with quick update and rollback
     /// policies (monitor 1s, no delay, the engine rolls back on failure).
     pub fn input(&self, what: &str, image: &str, replicas: u64) -> ServiceInput {

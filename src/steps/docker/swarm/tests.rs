@@ -141,7 +141,7 @@ async fn a_global_service_with_a_host_port_converges_on_the_node() {
     let mut input = run.input("global", IMAGE_1, 1);
     input.mode = Mode::Global;
     input.ports = vec![Port {
-        published: 38471,
+        published: run.port(),
         target: 80,
         mode: PublishMode::Host,
     }];
@@ -567,4 +567,5 @@ async fn a_healthcheck_that_never_passes_ends_at_the_deadline_with_the_last_stat
         input.name
     );
     assert!(err.starts_with(&prefix), "{err}");
+    assert!(err.ends_with("(dockerexec: unhealthy container)"), "{err}");
 }
