@@ -394,3 +394,23 @@ fn no_such_image_names_the_node_and_the_image() {
         "service demo: node vm1 has no image app:2 (task demo.1 rejected: No such image: app:2)"
     );
 }
+
+#[test]
+fn the_last_task_error_keeps_the_engines_reason() {
+    let svc = service(Mode::Replicated(1), None);
+    let mut unhealthy = crashed("t1", 1, 143);
+    unhealthy.status.as_mut().unwrap().err =
+        Some("task: non-zero exit (143): dockerexec: unhealthy container".into());
+    let p = look(
+        &svc,
+        &[unhealthy],
+        Until::Converged,
+        Streak::default(),
+        Instant::now(),
+    );
+    assert_eq!(p.verdict, Verdict::Waiting);
+    assert_eq!(
+        p.describe(),
+        "0/1 tasks running; last task error: task demo.1 exited with code 143 (dockerexec: unhealthy container)"
+    );
+}

@@ -8,6 +8,20 @@
 //! `service_scale`, `service_remove`, `wait: … until: converged |
 //! rolled_back`, `sweep`) are thin wiring on top of it.
 //!
+//! How the verbs map onto it (the wiring left to do):
+//! - `service_create` → [`create`], then [`wait`] with [`Until::Converged`]
+//!   unless `detach: true`; `service_update` → [`update`] (and
+//!   `service_scale` → [`scale`]), then the same wait;
+//! - `service_rollback` → [`rollback`], then [`wait`] with
+//!   [`Until::RolledBack`]: the engine reports a manual rollback with the
+//!   same states as an automatic one, so only the caller knows it asked;
+//! - `wait: NAME, until: converged | rolled_back, for: 2m` → [`wait`];
+//! - `sweep: run` → [`sweep`] before volumes are removed (tasks hold them).
+//!
+//! A failed wait's [`SwarmError::RolledBack`] still carries the
+//! [`Convergence`] facts, so the record shows how long the engine took to
+//! notice a bad release and to roll it back.
+//!
 //! Images are used as given: never resolved to a digest against a registry
 //! (there is none in air-gapped clusters).
 
