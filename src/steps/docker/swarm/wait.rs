@@ -11,8 +11,8 @@ use tokio::time::MissedTickBehavior;
 
 use super::SwarmError;
 use super::converge::{
-    Failure, Progress, Snapshot, Streak, Until, Verdict, assess, hostname, parse_time, status_time,
-    task_image, task_name,
+    Failure, Progress, Snapshot, Streak, Until, Verdict, assess, hostname, parse_time, task_image,
+    task_name,
 };
 use super::error::engine_message;
 use super::ops::inspect;
@@ -32,6 +32,11 @@ pub const DEFAULT_POLL: Duration = Duration::from_millis(100);
 pub struct Convergence {
     pub service: String,
     pub until: Until,
+    /// The wall clock at the start of the wait: `began + waited` is when
+    /// the deciding look was taken, comparable with the engine's
+    /// timestamps when the engine runs on this host (or its clock is
+    /// synchronised).
+    pub began: SystemTime,
     /// From the start of the wait to the look that saw the goal (or the
     /// failure): the time to converge.
     pub waited: Duration,
@@ -39,10 +44,11 @@ pub struct Convergence {
     /// up-to-date task (the start of the monitor window), if it came.
     pub all_running_after: Option<Duration>,
     pub polls: u32,
-    /// Tasks created since the service's last change (the change waited
-    /// for), with their state at the end of the wait.
+    /// Tasks the wait saw start (absent or not yet running at its first
+    /// look), with their state at the end of the wait.
     pub started: Vec<TaskFact>,
-    /// Tasks that stopped (any terminal state) since that change.
+    /// Tasks the wait saw stop (any terminal state, or deleted by the
+    /// engine as `removed`).
     pub stopped: Vec<TaskFact>,
     /// The engine's `UpdateStatus` at the end, when it had one.
     pub engine: Option<EngineUpdate>,
@@ -124,12 +130,16 @@ struct Watch {
     name: String,
     until: Until,
     start: Instant,
+    began: SystemTime,
     streak: Streak,
     polls: u32,
     /// When the last look was taken, from the start of the wait.
     last_at: Duration,
-    /// The service's `UpdatedAt` at the first look: the change waited for.
-    reference: Option<SystemTime>,
+    /// Each task's state at the first look. Whether a task started or
+    /// stopped during the wait is judged against it, not against the
+    /// engine's timestamps: the service's `UpdatedAt` also moves when the
+    /// engine allocates its published ports, after the tasks are created.
+    baseline: Option<HashMap<String, TaskState>>,
     rollback_started: Option<Duration>,
     rollback_completed: Option<Duration>,
     /// Every task seen during the wait, as last seen: the engine deletes
@@ -146,10 +156,11 @@ impl Watch {
             name: name.to_string(),
             until,
             start: Instant::now(),
+            began: SystemTime::now(),
             streak: Streak::default(),
             polls: 0,
             last_at: Duration::ZERO,
-            reference: None,
+            baseline: None,
             rollback_started: None,
             rollback_completed: None,
             seen: BTreeMap::new(),
@@ -180,8 +191,12 @@ impl Watch {
     fn note(&mut self, look: &Look, progress: &Progress, now: Instant) {
         self.polls += 1;
         self.streak = progress.streak;
-        if self.reference.is_none() {
-            self.reference = look.service.updated_at.as_deref().and_then(parse_time);
+        if self.baseline.is_none() {
+            let states = look
+                .tasks
+                .iter()
+                .filter_map(|t| Some((t.id.clone()?, state(t)?)));
+            self.baseline = Some(states.collect());
         }
         let at = now - self.start;
         self.last_at = at;
@@ -217,6 +232,7 @@ impl Watch {
         let mut facts = Convergence {
             service: self.name.clone(),
             until: self.until,
+            began: self.began,
             waited,
             all_running_after: self.streak.since.map(|since| since - self.start),
             polls: self.polls,
@@ -231,7 +247,7 @@ impl Watch {
         if let Some((look, _)) = &self.last {
             let tasks: Vec<&Task> = self.seen.values().collect();
             (facts.started, facts.stopped) =
-                task_facts(&look.snapshot(), &tasks, &self.gone, self.reference);
+                task_facts(&look.snapshot(), &tasks, &self.gone, self.baseline.as_ref());
             facts.engine = engine_update(&look.service);
         }
         facts
@@ -322,31 +338,30 @@ async fn fetch(docker: &Docker, name: &str) -> Result<Look, SwarmError> {
     })
 }
 
-/// Tasks created, and tasks stopped, at or after `reference` (the engine's
-/// clock on both sides); a task the engine deleted while it was live
-/// stopped too (state `removed`).
+/// The tasks the wait saw start (absent, or not yet running, at the first
+/// look) and stop (live at the first look or later, then in a terminal
+/// state, or deleted by the engine: state `removed`).
 fn task_facts(
     snap: &Snapshot,
     tasks: &[&Task],
     gone: &HashSet<String>,
-    reference: Option<SystemTime>,
+    baseline: Option<&HashMap<String, TaskState>>,
 ) -> (Vec<TaskFact>, Vec<TaskFact>) {
-    let after = |time: Option<SystemTime>| match (time, reference) {
-        (Some(time), Some(reference)) => time >= reference,
-        _ => false,
-    };
+    let at_first = |task: &Task| baseline.and_then(|b| b.get(task.id.as_deref()?)).copied();
     let mut started = Vec::new();
     let mut ended = Vec::new();
     for task in tasks {
+        let first = at_first(task);
         let mut fact = fact(snap, task);
-        if after(task.created_at.as_deref().and_then(parse_time)) {
+        if first.is_none_or(not_yet_running) {
             started.push(fact.clone());
         }
         let removed = task.id.as_ref().is_some_and(|id| gone.contains(id));
         if removed {
             fact.state = "removed".into();
         }
-        if removed || (stopped(task) && after(status_time(task))) {
+        let live_at_first = first.is_none_or(|state| !terminal(state));
+        if live_at_first && (removed || stopped(task)) {
             ended.push(fact);
         }
     }
@@ -355,22 +370,32 @@ fn task_facts(
     (started, ended)
 }
 
+fn state(task: &Task) -> Option<TaskState> {
+    task.status.as_ref().and_then(|s| s.state)
+}
+
+fn not_yet_running(state: TaskState) -> bool {
+    !terminal(state) && state != TaskState::RUNNING
+}
+
+fn terminal(state: TaskState) -> bool {
+    !matches!(
+        state,
+        TaskState::NEW
+            | TaskState::ALLOCATED
+            | TaskState::PENDING
+            | TaskState::ASSIGNED
+            | TaskState::ACCEPTED
+            | TaskState::PREPARING
+            | TaskState::READY
+            | TaskState::STARTING
+            | TaskState::RUNNING
+    )
+}
+
 /// In a terminal state (complete, shutdown, failed, rejected, …).
 fn stopped(task: &Task) -> bool {
-    task.status.as_ref().and_then(|s| s.state).is_some_and(|s| {
-        !matches!(
-            s,
-            TaskState::NEW
-                | TaskState::ALLOCATED
-                | TaskState::PENDING
-                | TaskState::ASSIGNED
-                | TaskState::ACCEPTED
-                | TaskState::PREPARING
-                | TaskState::READY
-                | TaskState::STARTING
-                | TaskState::RUNNING
-        )
-    })
+    state(task).is_some_and(terminal)
 }
 
 fn fact(snap: &Snapshot, task: &Task) -> TaskFact {
