@@ -214,6 +214,24 @@ async fn an_update_converges_in_the_time_the_engine_reports() {
         "waited {:?}, engine {took:?} + {reaction:?}",
         facts.waited
     );
+
+    // A rehearsal that expected a rollback fails on an update that stuck.
+    let err = wait(
+        &docker,
+        &input.name,
+        Until::RolledBack,
+        DEADLINE,
+        DEFAULT_POLL,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "service {}: expected the engine to roll the update back, but the update completed",
+            input.name
+        )
+    );
 }
 
 #[tokio::test]
@@ -480,6 +498,16 @@ async fn remove_then_the_service_is_gone() {
     let run = Run::new();
     let input = run.input("remove", IMAGE_1, 1);
     create(&docker, &input, &run.owner).await.unwrap();
+    let err = create(&docker, &input, &run.owner).await.unwrap_err();
+    let SwarmError::Engine { action, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(*action, "create");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("service {}: create failed: ", input.name)),
+        "{err}"
+    );
     remove(&docker, &input.name).await.unwrap();
     let err = remove(&docker, &input.name).await.unwrap_err();
     assert_eq!(

@@ -431,3 +431,72 @@ fn engine_update(service: &Service) -> Option<EngineUpdate> {
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{Service, ServiceSpec, TaskStatus};
+
+    fn task(id: &str, slot: i64, state: TaskState) -> Task {
+        Task {
+            id: Some(id.into()),
+            slot: Some(slot),
+            status: Some(TaskStatus {
+                state: Some(state),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn started_and_stopped_are_what_the_wait_saw_happen() {
+        let service = Service {
+            spec: Some(ServiceSpec {
+                name: Some("demo".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut watch = Watch::new("demo", Until::Converged);
+        // First look: an old task long gone, one running, one being started,
+        // one running in a slot that is being removed.
+        watch.remember(&[
+            task("old", 1, TaskState::SHUTDOWN),
+            task("a", 1, TaskState::RUNNING),
+            task("b", 2, TaskState::PREPARING),
+            task("c", 3, TaskState::RUNNING),
+        ]);
+        let first = watch
+            .seen
+            .values()
+            .filter_map(|t| Some((t.id.clone()?, state(t)?)));
+        watch.baseline = Some(first.collect());
+        // Next look: a replaced by d, b running, c deleted by the engine.
+        watch.remember(&[
+            task("old", 1, TaskState::SHUTDOWN),
+            task("a", 1, TaskState::SHUTDOWN),
+            task("d", 1, TaskState::RUNNING),
+            task("b", 2, TaskState::RUNNING),
+        ]);
+        let tasks: Vec<&Task> = watch.seen.values().collect();
+        let snap = Snapshot {
+            service: &service,
+            tasks: &[],
+            up_to_date: &[],
+            nodes: &[],
+        };
+        let (started, stopped) = task_facts(&snap, &tasks, &watch.gone, watch.baseline.as_ref());
+        let ids = |facts: &[TaskFact]| -> Vec<String> {
+            let mut ids: Vec<String> = facts
+                .iter()
+                .map(|f| format!("{}:{}", f.id, f.state))
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&started), ["b:running", "d:running"]);
+        assert_eq!(ids(&stopped), ["a:shutdown", "c:removed"]);
+        assert_eq!(stopped.iter().find(|f| f.id == "c").unwrap().name, "demo.3");
+    }
+}
