@@ -152,6 +152,35 @@ async fn a_global_service_with_a_host_port_converges_on_the_node() {
     assert_eq!(facts.started[0].node, hostname);
 }
 
+/// The engine runs on this host: its clock is ours. The look that saw the
+/// update completed came within one poll interval of the engine's own
+/// `completed_at`, and the time to converge is the engine's update time
+/// plus the engine's reaction to the request, within one poll interval.
+fn assert_agrees_with_the_engine(facts: &Convergence, engine: &EngineUpdate) {
+    let completed = humantime::parse_rfc3339(engine.completed_at.as_deref().unwrap()).unwrap();
+    let seen = facts.began + facts.waited;
+    let lag = seen
+        .duration_since(completed)
+        .unwrap_or_else(|early| early.duration());
+    let took = engine.took.expect("started_at and completed_at");
+    eprintln!(
+        "firedrill saw convergence after {:?} ({lag:?} from completed_at), the engine took {took:?}",
+        facts.waited
+    );
+    assert!(
+        lag <= DEFAULT_POLL,
+        "seen {lag:?} from the engine's completed_at"
+    );
+    let started = humantime::parse_rfc3339(engine.started_at.as_deref().unwrap()).unwrap();
+    let reaction = started.duration_since(facts.began).unwrap_or_default();
+    let gap = facts.waited.abs_diff(took + reaction);
+    assert!(
+        gap <= DEFAULT_POLL,
+        "waited {:?}, engine {took:?} + {reaction:?}",
+        facts.waited
+    );
+}
+
 #[tokio::test]
 async fn an_update_converges_in_the_time_the_engine_reports() {
     let docker = engine().await;
@@ -189,31 +218,7 @@ async fn an_update_converges_in_the_time_the_engine_reports() {
         (started, stopped),
         (vec![IMAGE_2, IMAGE_2], vec![IMAGE_1, IMAGE_1])
     );
-    // The engine runs on this host: its clock is ours. The look that saw
-    // the update completed came within one poll interval of the engine's
-    // own `completed_at`.
-    let completed = humantime::parse_rfc3339(engine.completed_at.as_deref().unwrap()).unwrap();
-    let seen = facts.began + facts.waited;
-    let lag = seen
-        .duration_since(completed)
-        .unwrap_or_else(|early| early.duration());
-    let took = engine.took.expect("started_at and completed_at");
-    eprintln!(
-        "firedrill saw convergence after {:?} ({lag:?} from completed_at), the engine took {took:?}",
-        facts.waited
-    );
-    assert!(
-        lag <= DEFAULT_POLL,
-        "seen {lag:?} from the engine's completed_at"
-    );
-    let started = humantime::parse_rfc3339(engine.started_at.as_deref().unwrap()).unwrap();
-    let reaction = started.duration_since(facts.began).unwrap_or_default();
-    let gap = facts.waited.abs_diff(took + reaction);
-    assert!(
-        gap <= DEFAULT_POLL,
-        "waited {:?}, engine {took:?} + {reaction:?}",
-        facts.waited
-    );
+    assert_agrees_with_the_engine(&facts, &engine);
 
     // A rehearsal that expected a rollback fails on an update that stuck.
     let err = wait(
