@@ -83,6 +83,7 @@ async fn create_converges_with_labels_env_mounts_and_healthcheck() {
     input.env = vec![("SLOT_PORT".into(), "1810{{.Task.Slot}}".into())];
     input.command = Some(vec!["/app".into()]);
     input.labels = vec![("team".into(), "sre".into())];
+    input.networks = vec!["host".into()];
     input.mounts = vec![format!("{}:/data", run.name("data"))];
     input.healthcheck = Some(Healthcheck {
         cmd: vec!["/ok".into()],
@@ -112,6 +113,17 @@ async fn create_converges_with_labels_env_mounts_and_healthcheck() {
     assert_eq!(labels[RUN_LABEL], run.owner.run_id);
     assert_eq!(labels["team"], "sre");
     assert_eq!(env_of(&service), ["SLOT_PORT=1810{{.Task.Slot}}"]);
+    // The spec names the swarm's own view of `host` (another id than the
+    // local network's), which inspects as `host`.
+    let template = service.spec.as_ref().unwrap().task_template.as_ref();
+    let target = template.unwrap().networks.as_ref().unwrap()[0]
+        .target
+        .clone();
+    let network = docker
+        .inspect_network(&target.unwrap(), None)
+        .await
+        .unwrap();
+    assert_eq!(network.name.as_deref(), Some("host"));
     let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", run.owner.run_id)])]);
     let volumes = docker
         .list_volumes(Some(
