@@ -8,6 +8,7 @@
 
 mod engine;
 mod ops;
+pub mod swarm;
 
 pub use engine::{Engine, describe};
 
