@@ -52,6 +52,19 @@ async fn running_images(docker: &Docker, name: &str) -> Vec<String> {
     images
 }
 
+/// The images running on the service's slots once they settle: a
+/// rollback reads as completed while its last task may still be starting.
+async fn settled_images(docker: &Docker, name: &str, want: &[&str]) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let images = running_images(docker, name).await;
+        if images == want || std::time::Instant::now() > deadline {
+            return images;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn env_of(service: &Service) -> Vec<String> {
     service
         .spec
@@ -289,7 +302,7 @@ async fn the_engines_automatic_rollback_fails_converged_and_passes_rolled_back()
     );
     assert_eq!(facts.engine.unwrap().state, "rollback_completed");
     assert_eq!(
-        running_images(&docker, &input.name).await,
+        settled_images(&docker, &input.name, &[IMAGE_1, IMAGE_1]).await,
         [IMAGE_1, IMAGE_1]
     );
 
