@@ -58,6 +58,15 @@ fn after_a_failure_the_rest_is_skipped_and_cleanup_still_runs() {
         finished(&events),
         ["Breaks: Failed", "Never: Skipped", "Tidy: Passed"]
     );
+    let source = record.steps[0]
+        .source
+        .as_ref()
+        .expect("a failed step says where it is");
+    assert_eq!(
+        (source.file.as_str(), source.line, source.column),
+        ("test.yaml", 3, 5)
+    );
+    assert!(record.steps[1].source.is_none(), "only failures carry it");
     let never = &record.steps[1];
     assert_eq!(
         never.error.as_deref(),

@@ -11,7 +11,8 @@ mod types;
 use std::path::PathBuf;
 
 pub use types::{
-    Intervention, InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, StepRecord,
+    Intervention, InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, SourceSpot,
+    StepRecord,
 };
 
 /// Why a run could not be read back from disk.

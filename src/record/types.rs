@@ -129,6 +129,24 @@ pub struct StepRecord {
     /// step started: not part of `duration_ms`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub queued_ms: u64,
+    /// Where a step that failed is written in the drill, so the terminal,
+    /// reports and CI annotations can point at its line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceSpot>,
+}
+
+/// A place in a drill file: `drills/x.yaml:42:5`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSpot {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::fmt::Display for SourceSpot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -259,6 +259,7 @@ mod tests {
             carried_from: None,
             parent: None,
             queued_ms: 0,
+            source: None,
         };
         RunRecord {
             schema: SCHEMA,

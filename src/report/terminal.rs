@@ -326,6 +326,9 @@ fn step_line(step: &StepRecord) -> String {
     if let Some(error) = &step.error {
         line.push_str(&format!("\n      {error}"));
     }
+    if let Some(source) = &step.source {
+        line.push_str(&format!("\n      --> {source}"));
+    }
     line
 }
 

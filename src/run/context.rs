@@ -11,7 +11,7 @@ use crate::drill::diagnostic::{Diagnostic, Diagnostics};
 use crate::drill::model::{Location, Step};
 use crate::drill::template::TemplateError;
 use crate::record::format::{millis, timestamp};
-use crate::record::{Outcome, Phase, StepRecord};
+use crate::record::{Outcome, Phase, SourceSpot, StepRecord};
 use crate::steps::ResolvedTarget;
 
 /// What every step of a run shares.
@@ -57,6 +57,7 @@ impl Executor<'_> {
             carried_from: None,
             parent: None,
             queued_ms: 0,
+            source: None,
         }
     }
 
@@ -81,6 +82,15 @@ impl Executor<'_> {
             outcome,
             error: Some(why.to_string()),
             ..self.new_record(step, name, phase)
+        }
+    }
+
+    /// Where a step is written in the drill, for the record of its failure.
+    pub(super) fn spot(&self, at: Location) -> SourceSpot {
+        SourceSpot {
+            file: self.drill.path.display().to_string(),
+            line: at.line(),
+            column: at.column(),
         }
     }
 

@@ -54,7 +54,10 @@ impl Executor<'_> {
                 }
                 None => self.run_one(step, name, index, scope, rules).await,
             };
-            failed |= record.outcome.is_failure();
+            if record.outcome.is_failure() {
+                failed = true;
+                record.source = Some(self.spot(step.referenced));
+            }
             on_finished(index, &mut record);
             self.observers.emit(Event::StepFinished { step: &record });
             records.push(record);
