@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::drill::LoadedDrill;
 use crate::drill::model::{CaptureSpec, LocatedStep, Step};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer};
+use crate::kind::StepKind;
 use crate::steps::{Action, ResolvedTarget};
 
 /// Resolves nothing: every `${…}` stays as written.
@@ -116,12 +117,14 @@ fn describe(
     drill_owner: Option<&str>,
 ) {
     let step = &spanned.value;
-    let kind = crate::drill::validate::step_kinds(step)
-        .first()
-        .map_or("step", |(k, _)| *k);
-    let by_hand = if kind == "manual" { " ✋ by hand" } else { "" };
+    let kind = step.kind();
+    let by_hand = if kind == Some(StepKind::Manual) {
+        " ✋ by hand"
+    } else {
+        ""
+    };
     let _ = writeln!(out, "### {number}. {name}{by_hand}\n");
-    let mut facts = vec![kind.to_string()];
+    let mut facts = vec![kind.map_or("step", StepKind::as_str).to_string()];
     if let Some(owner) = step.owner.as_deref().or(drill_owner) {
         facts.push(format!("owner **{owner}**"));
     }

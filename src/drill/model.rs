@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use super::spanned::{Location, Spanned};
+pub use crate::kind::StepKind;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -305,8 +306,72 @@ pub struct Step {
     pub when: Option<Spanned<String>>,
 }
 
-/// The names of the step kinds, for messages and the record.
-pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep", "docker", "parallel"];
+/// A step's kind key with its spec, as written. This is the one list of
+/// kinds in the model: a new kind adds a field to [`Step`] and an arm here.
+#[derive(Clone, Copy, Debug)]
+pub enum StepSpec<'a> {
+    Http(&'a Spanned<Box<HttpAction>>),
+    Exec(&'a Spanned<Box<ExecAction>>),
+    Manual(&'a Spanned<String>),
+    Sleep(&'a Spanned<HumanDuration>),
+    Docker(&'a Spanned<Box<DockerAction>>),
+    Parallel(&'a Spanned<Box<ParallelGroup>>),
+}
+
+impl StepSpec<'_> {
+    /// Which kind this is.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            StepSpec::Http(_) => StepKind::Http,
+            StepSpec::Exec(_) => StepKind::Exec,
+            StepSpec::Manual(_) => StepKind::Manual,
+            StepSpec::Sleep(_) => StepKind::Sleep,
+            StepSpec::Docker(_) => StepKind::Docker,
+            StepSpec::Parallel(_) => StepKind::Parallel,
+        }
+    }
+
+    /// Where the kind's key is written.
+    pub fn at(&self) -> Location {
+        match self {
+            StepSpec::Http(v) => v.referenced,
+            StepSpec::Exec(v) => v.referenced,
+            StepSpec::Manual(v) => v.referenced,
+            StepSpec::Sleep(v) => v.referenced,
+            StepSpec::Docker(v) => v.referenced,
+            StepSpec::Parallel(v) => v.referenced,
+        }
+    }
+}
+
+impl Step {
+    /// Every kind key the step has, in the order of [`StepKind::ALL`]. A
+    /// checked step has exactly one; validation reports the others.
+    pub fn specs(&self) -> Vec<StepSpec<'_>> {
+        self.kind_fields().into_iter().flatten().collect()
+    }
+
+    /// The step's kind with its spec (the first, if it has several).
+    pub fn spec(&self) -> Option<StepSpec<'_>> {
+        self.kind_fields().into_iter().flatten().next()
+    }
+
+    fn kind_fields(&self) -> [Option<StepSpec<'_>>; 6] {
+        [
+            self.http.as_ref().map(StepSpec::Http),
+            self.exec.as_ref().map(StepSpec::Exec),
+            self.manual.as_ref().map(StepSpec::Manual),
+            self.sleep.as_ref().map(StepSpec::Sleep),
+            self.docker.as_ref().map(StepSpec::Docker),
+            self.parallel.as_ref().map(StepSpec::Parallel),
+        ]
+    }
+
+    /// The step's kind; `None` only for a step that failed validation.
+    pub fn kind(&self) -> Option<StepKind> {
+        self.spec().map(|spec| spec.kind())
+    }
+}
 
 /// An HTTP request against the target.
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use super::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use super::record::{
+    InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepKind, StepRecord,
+};
 use super::terminal::duration_ms;
 use super::{intervention_what, outcome_key};
 use crate::history::{Comparison, Delta, offset_ms, parse_time, when};
@@ -17,7 +19,7 @@ use crate::history::{Comparison, Delta, offset_ms, parse_time, when};
 struct StepData {
     n: usize,
     name: String,
-    kind: String,
+    kind: StepKind,
     phase: &'static str,
     outcome: &'static str,
     outcome_label: &'static str,
@@ -267,7 +269,7 @@ fn cards(html: &mut String, record: &RunRecord, comparison: Option<&Comparison>)
             .as_ref()
             .is_some_and(|i| i.kind != InterventionKind::ManualStep)
     });
-    let manual = count(&|s| s.kind == "manual");
+    let manual = count(&|s| s.kind == StepKind::Manual);
     let helped = count(&|s| s.intervention.as_ref().is_some_and(|i| i.needed_help));
     let mut sub = vec![
         "unplanned".to_string(),
@@ -399,7 +401,7 @@ fn timeline(html: &mut String, record: &RunRecord, placed: &[Placed<'_>], span: 
              <div class=\"lbl\"><span class=\"dot\"></span><span class=\"name\">{}</span><span class=\"kind\">{}</span></div>\
              <div class=\"track\">",
             esc(&step.name),
-            esc(&step.kind)
+            esc(step.kind.as_str())
         ));
         phase_band(html, band);
         if let Some(b) = run_budget {
@@ -554,7 +556,7 @@ fn steps_table(html: &mut String, placed: &[Placed<'_>]) {
              <td class=\"num\">{baseline}</td><td>{}</td></tr>\n",
             i + 1,
             esc(&step.name),
-            esc(&step.kind),
+            esc(step.kind.as_str()),
             outcome_key(step.outcome),
             esc(step.outcome.label()),
             p.start.map_or("–".into(), |s| format!("+{}", duration_ms(s))),
@@ -575,7 +577,7 @@ fn step_data(n: usize, p: &Placed<'_>) -> StepData {
     StepData {
         n: n + 1,
         name: step.name.clone(),
-        kind: step.kind.clone(),
+        kind: step.kind,
         phase: match step.phase {
             Phase::Steps => "steps",
             Phase::Cleanup => "cleanup",

@@ -256,7 +256,7 @@ pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {}{} | {} |\n",
             n + 1,
             step_name(step),
-            cell(&step.kind),
+            cell(step.kind.as_str()),
             outcome(step.outcome),
             time(step.duration_ms),
             time(step.machine_ms()),

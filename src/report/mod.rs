@@ -173,7 +173,7 @@ impl Observer for LogObserver {
                 tracing::debug!(group = name, steps, "parallel group started")
             }
             Event::StepStarted { name, kind, .. } => {
-                tracing::debug!(step = name, kind, "step started")
+                tracing::debug!(step = name, kind = kind.as_str(), "step started")
             }
             Event::AttemptFailed {
                 name,
@@ -268,7 +268,7 @@ mod tests {
     fn leaky(secret: &str) -> RunRecord {
         let step = StepRecord {
             name: format!("Log in as {secret}"),
-            kind: "http".into(),
+            kind: record::StepKind::Http,
             phase: Phase::Steps,
             outcome: Outcome::Intervened,
             started_at: Some("2026-03-12T10:15:00.000Z".into()),

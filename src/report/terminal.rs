@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use super::record::{Outcome, Phase, RunOutcome, RunRecord, StepKind, StepRecord};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
@@ -326,7 +326,7 @@ pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
             Phase::Cleanup => format!("{} (cleanup)", step.name),
         };
         let mut flags = Vec::new();
-        if step.kind == "parallel" {
+        if step.kind == StepKind::Parallel {
             let mut times: Vec<u64> = record
                 .steps
                 .iter()

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::kind::StepKind;
 use crate::report::record::{Phase, RunRecord, StepRecord};
 
 /// Something that happened during a run.
@@ -19,7 +20,7 @@ pub enum Event<'a> {
         phase: Phase,
         index: usize,
         name: &'a str,
-        kind: &'a str,
+        kind: StepKind,
     },
     /// A parallel group starts; its sub-steps follow, interleaved.
     GroupStarted {

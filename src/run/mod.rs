@@ -16,6 +16,7 @@ use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
 use crate::drill::model::{CaptureSpec, LocatedStep, Location, Spanned, Step};
 use crate::drill::template::{Renderer, TemplateError, to_text};
+use crate::kind::StepKind;
 use crate::operator::Operator;
 use crate::operator::{FailureChoice, FailureRequest};
 use crate::report::record::{
@@ -463,7 +464,7 @@ pub fn failure_reasons(record: &RunRecord, strict: bool) -> Vec<String> {
                 reasons.push(format!("--strict: {phase} `{}` needed help{by}", step.name));
             }
         }
-        if step.outcome == Outcome::Skipped && step.kind == "manual" {
+        if step.outcome == Outcome::Skipped && step.kind == StepKind::Manual {
             reasons.push(format!(
                 "--strict: manual step `{}` was not done",
                 step.name
@@ -502,10 +503,9 @@ pub(crate) struct Executor<'a> {
 }
 
 impl Executor<'_> {
-    fn kind_of(step: &Step) -> &'static str {
-        crate::drill::validate::step_kinds(step)
-            .first()
-            .map_or("unknown", |(kind, _)| kind)
+    fn kind_of(step: &Step) -> StepKind {
+        step.kind()
+            .expect("a loaded drill is checked: each step has exactly one kind")
     }
 
     fn owner<'s>(&'s self, step: &'s Step) -> Option<&'s str> {
@@ -523,7 +523,7 @@ impl Executor<'_> {
         let step = &step.value;
         StepRecord {
             name: name.to_string(),
-            kind: Self::kind_of(step).to_string(),
+            kind: Self::kind_of(step),
             phase,
             outcome,
             started_at: None,
@@ -612,7 +612,7 @@ impl Executor<'_> {
         let budget = step.budget.as_ref().map(|b| b.value.0);
         let mut record = StepRecord {
             name: name.to_string(),
-            kind: kind.to_string(),
+            kind,
             phase,
             outcome: Outcome::Passed,
             started_at: Some(started_at),

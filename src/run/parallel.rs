@@ -17,6 +17,7 @@ use super::scope::Scope;
 use super::{Executor, close, evaluate_when};
 use crate::drill::model::{LocatedStep, Spanned};
 use crate::drill::template::{Renderer, to_text};
+use crate::kind::StepKind;
 use crate::report::record::{Outcome, Phase, StepRecord, millis, timestamp};
 
 /// Branches run at once when a group gives no `max`.
@@ -52,7 +53,7 @@ impl Executor<'_> {
             phase,
             index,
             name,
-            kind: "parallel",
+            kind: StepKind::Parallel,
         });
         let started_at = timestamp(SystemTime::now());
         let clock = Instant::now();
