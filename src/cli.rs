@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::drill::{self, LoadedDrill};
+use crate::drill::LoadedDrill;
 use crate::history::{BASELINE_WINDOW, Baseline, DEFAULT_THRESHOLD, History, Store, Threshold};
 use crate::operator::{Answers, ManualPolicy, Operator, TerminalOperator, Unattended, login_name};
 use crate::report::journal::{DEFAULT_RUNS_DIR, Journal, default_record_path};
@@ -203,7 +203,7 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
 /// Loads and checks a drill, printing located errors.
 fn load(args: &DrillArgs) -> Result<LoadedDrill, i32> {
     let names: Vec<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
-    drill::load(&args.drill, &names).map_err(|diagnostics| {
+    crate::steps::load(&args.drill, &names).map_err(|diagnostics| {
         eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
         exit::INVALID
     })
@@ -366,7 +366,7 @@ fn history(args: &HistoryArgs) -> i32 {
 fn drill_name(arg: &str) -> String {
     let path = std::path::Path::new(arg);
     if path.is_file() {
-        if let Ok(loaded) = drill::load(path, &[]) {
+        if let Ok(loaded) = crate::steps::load(path, &[]) {
             return loaded.drill.drill.value;
         }
     }

@@ -25,9 +25,9 @@ impl StepKind {
     pub const ALL: [StepKind; 6] = [
         StepKind::Http,
         StepKind::Exec,
+        StepKind::Docker,
         StepKind::Manual,
         StepKind::Sleep,
-        StepKind::Docker,
         StepKind::Parallel,
     ];
 

@@ -11,7 +11,7 @@ use crate::drill::LoadedDrill;
 use crate::drill::model::{CaptureSpec, LocatedStep};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer, to_text};
 use crate::redact::MASK;
-use crate::steps::{Action, ResolvedTarget};
+use crate::steps::ResolvedTarget;
 
 struct PlanLookup {
     values: HashMap<String, Value>,
@@ -126,16 +126,14 @@ fn describe_step(
 ) {
     let step = &spanned.value;
     let mut renderer = Renderer::new(lookup);
-    let action = Action::resolve(step, &mut renderer, target);
-    let kind = action.as_ref().map_or("?", Action::kind);
+    let action = crate::steps::resolve(step, &mut renderer, target);
+    let kind = action.as_ref().map_or("?", |action| action.kind().as_str());
     let _ = writeln!(out, "  {number}. {name} [{kind}]");
     match &action {
         Ok(action) => {
             let _ = writeln!(out, "     {}", action.describe());
-            if let Action::Http(request) = action {
-                if let crate::steps::http::Body::Json(body) = &request.body {
-                    let _ = writeln!(out, "     json: {body}");
-                }
+            for line in action.plan_details() {
+                let _ = writeln!(out, "     {line}");
             }
         }
         Err(err) => {

@@ -10,19 +10,9 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, LocatedStep, Step};
-use crate::drill::template::{Lookup, LookupError, Reference, Renderer};
+use crate::drill::model::{CaptureSpec, LocatedStep};
 use crate::kind::StepKind;
-use crate::steps::{Action, ResolvedTarget};
-
-/// Resolves nothing: every `${…}` stays as written.
-struct AsWritten;
-
-impl Lookup for AsWritten {
-    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
-        Ok(Some(Value::String(format!("${{{}}}", reference.display()))))
-    }
-}
+use crate::steps::plain;
 
 /// The runbook of a checked drill, as Markdown.
 pub fn runbook(drill: &LoadedDrill) -> String {
@@ -144,7 +134,7 @@ fn describe(
     if let Some(when) = &step.when {
         let _ = writeln!(out, "Only when `{}`.\n", when.value);
     }
-    let _ = writeln!(out, "{}\n", what_it_does(step));
+    let _ = writeln!(out, "{}\n", crate::steps::describe_runbook(step));
     if let Some(expect) = &step.expect {
         let e = &expect.value;
         let mut checks = Vec::new();
@@ -237,78 +227,6 @@ fn describe(
     }
 }
 
-fn what_it_does(step: &Step) -> String {
-    if let Some(manual) = &step.manual {
-        let quoted: Vec<String> = manual
-            .value
-            .trim()
-            .lines()
-            .map(|l| format!("> {l}"))
-            .collect();
-        return quoted.join("\n");
-    }
-    if let Some(http) = &step.http {
-        let h = &http.value;
-        let method = h
-            .method
-            .as_ref()
-            .map_or("GET".into(), |m| m.value.to_uppercase());
-        let mut text = format!("Send `{method} {}`", h.url.value);
-        if let Some(json) = &h.json {
-            text.push_str(&format!(" with the JSON `{}`", plain(&json.value)));
-        } else if h.body.is_some() {
-            text.push_str(" with a text body");
-        } else if h.form.is_some() {
-            text.push_str(" with a form");
-        }
-        if !h.query.is_empty() {
-            let query: Vec<String> = h
-                .query
-                .iter()
-                .map(|(k, v)| format!("{k}={}", plain(&v.value)))
-                .collect();
-            text.push_str(&format!(" and the query `{}`", query.join("&")));
-        }
-        if h.auth.is_some() {
-            text.push_str(", with its own credentials");
-        }
-        return format!("{text}.");
-    }
-    if let Some(exec) = &step.exec {
-        let e = &exec.value;
-        let command = match (&e.argv, &e.shell) {
-            (Some(argv), _) => argv
-                .value
-                .iter()
-                .map(|a| a.value.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            (None, Some(shell)) => shell.value.clone(),
-            _ => String::new(),
-        };
-        let mut text = format!("Run `{command}`");
-        if let Some(cwd) = &e.cwd {
-            text.push_str(&format!(" in `{}`", cwd.value));
-        }
-        return format!("{text}.");
-    }
-    if let Some(sleep) = &step.sleep {
-        return format!("Wait {}.", humantime::format_duration(sleep.value.0));
-    }
-    // Docker: the action's own description, templates left as written.
-    let mut renderer = Renderer::new(&AsWritten);
-    match Action::resolve(step, &mut renderer, &ResolvedTarget::default()) {
-        Ok(action) => {
-            let mut words = action.describe();
-            if let Some(first) = words.get(..1) {
-                words = first.to_uppercase() + &words[1..];
-            }
-            format!("{words}.")
-        }
-        Err(err) => format!("({err})"),
-    }
-}
-
 fn expectation(value: &Value) -> String {
     if let Value::Object(map) = value {
         if let (1, Some((matcher, arg))) = (map.len(), map.iter().next()) {
@@ -340,13 +258,6 @@ fn source_words(source: &str) -> String {
         "exit_code" => "the exit code".into(),
         "$" => "the whole response".into(),
         path => format!("`{path}` of the response"),
-    }
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

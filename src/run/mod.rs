@@ -574,7 +574,7 @@ impl Executor<'_> {
         scope: &mut Scope,
         cancel: &CancellationToken,
     ) -> (StepRecord, Vec<StepRecord>) {
-        if step.value.parallel.is_some() {
+        if step.value.kind() == Some(StepKind::Parallel) {
             self.run_group(step, name, phase, index, scope, cancel)
                 .await
         } else {
@@ -641,7 +641,7 @@ impl Executor<'_> {
             .when
             .as_ref()
             .map(|when| (when, evaluate_when(&mut renderer, when)));
-        let action = Action::resolve(step, &mut renderer, &self.target);
+        let action = crate::steps::resolve(step, &mut renderer, &self.target);
         let errors = std::mem::take(&mut renderer.errors);
         if !errors.is_empty() {
             let missing_capture = errors.iter().all(|e| e.message.contains(NEVER_CAPTURED));
@@ -697,7 +697,7 @@ impl Executor<'_> {
                 .as_ref()
                 .map_or(Duration::from_millis(250), |e| e.value.0);
             (
-                crate::steps::http::join_url(self.target.base_url.as_deref(), &path),
+                crate::steps::target::join_url(self.target.base_url.as_deref(), &path),
                 wait.value.within.value.0,
                 every,
             )

@@ -87,7 +87,7 @@ impl Executor<'_> {
             );
             return (finish(record, Outcome::Skipped, Some(why)), Vec::new());
         }
-        let sub_names = crate::drill::validate::step_names(&g.steps.value);
+        let sub_names = crate::steps::step_names(&g.steps.value);
         let branches: Vec<Branch<'_>> = match items {
             Some(Err(err)) => return (finish(record, Outcome::Failed, Some(err)), Vec::new()),
             Some(Ok(items)) => items
