@@ -178,3 +178,68 @@ fn only_kind<'s>(ctx: &mut CheckContext<'_, '_>, located: &'s LocatedStep) -> Op
         }
     }
 }
+
+/// Test helpers: the problems a drill in memory is refused with.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+
+    /// Each problem of a refused drill as `line:column message (help)`.
+    pub(crate) fn problems(yaml: &str) -> Vec<String> {
+        let refused = super::load_bytes(Path::new("test.yaml"), yaml.as_bytes().to_vec(), &[])
+            .expect_err("the drill should be refused");
+        refused
+            .items
+            .iter()
+            .map(|d| {
+                let (line, column) = refused.position(d).map_or((0, 0), |p| (p.line, p.column));
+                let help = d.help.as_deref().unwrap_or_default();
+                format!("{line}:{column} {} ({help})", d.message)
+            })
+            .collect()
+    }
+
+    /// The one problem of a drill refused for exactly one reason.
+    pub(crate) fn problem(yaml: &str) -> String {
+        let all = problems(yaml);
+        assert_eq!(all.len(), 1, "{all:#?}");
+        all.into_iter().next().unwrap_or_default()
+    }
+
+    /// A checked drill's display step names.
+    pub(crate) fn names(yaml: &str) -> Vec<String> {
+        super::load_bytes(Path::new("test.yaml"), yaml.as_bytes().to_vec(), &[])
+            .unwrap_or_else(|d| panic!("{}", d.render(false)))
+            .step_names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{names, problem};
+
+    #[test]
+    fn a_step_without_a_kind_is_told_every_kind() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - name: nothing\n"),
+            "3:5 this step has no kind (give it exactly one of: http, exec, docker, manual, sleep, parallel)"
+        );
+    }
+
+    #[test]
+    fn a_step_with_two_kinds_is_pointed_at_the_second_in_field_order() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - sleep: 1s\n    manual: do it\n"),
+            "3:5 a step has exactly one kind; this one has `manual` and `sleep` (split it into two steps)"
+        );
+    }
+
+    #[test]
+    fn unnamed_steps_are_named_by_their_kind_and_numbered_when_they_collide() {
+        let yaml = "drill: d\nsteps:\n  - sleep: 1s\n  - sleep: 1s\n  - manual: \"Restart it\\nthen wait\"\n  - name: mine\n    sleep: 2s\n";
+        assert_eq!(
+            names(yaml),
+            ["sleep 1s", "sleep 1s #2", "Restart it", "mine"]
+        );
+    }
+}

@@ -388,3 +388,40 @@ impl Resolved for ExecCommand {
         Box::pin(self.run(ctx))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    #[test]
+    fn argv_and_shell_together_point_at_shell() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - exec: { argv: [ls], shell: ls }\n"),
+            "3:25 an exec step has `argv` or `shell`, not both (prefer `argv`: it never goes through a shell)"
+        );
+    }
+
+    #[test]
+    fn an_empty_argv_is_refused() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - exec: { argv: [] }\n"),
+            "3:19 `argv` is empty: name the program to run ()"
+        );
+    }
+
+    #[test]
+    fn a_capture_reads_only_what_a_program_gives() {
+        let yaml = "drill: d\nsteps:\n  - exec: { argv: [ls] }\n    capture: { x: status }\n";
+        assert_eq!(
+            problem(yaml),
+            "4:19 capture `x` of an exec step cannot read `status` (use `stdout`, `stderr`, `exit_code` or `{ stdout_regex: \"…\" }`)"
+        );
+    }
+
+    #[test]
+    fn unnamed_programs_are_named_by_their_command() {
+        let yaml =
+            "drill: d\nsteps:\n  - exec: { argv: [echo, hi] }\n  - exec: { shell: \"ls | wc\" }\n";
+        assert_eq!(names(yaml), ["echo hi", "ls | wc"]);
+    }
+}

@@ -200,3 +200,29 @@ pub fn check_capture(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::problem;
+
+    const HTTP: &str = "drill: d\nsteps:\n  - http: { url: \"http://x\" }\n";
+
+    #[test]
+    fn a_misspelt_matcher_gets_a_did_you_mean() {
+        let yaml = format!("{HTTP}    expect: {{ json: {{ \"$.a\": {{ containz: b }} }} }}\n");
+        assert!(
+            problem(&yaml).contains("unknown matcher `containz` (did you mean `contains`?"),
+            "{}",
+            problem(&yaml)
+        );
+    }
+
+    #[test]
+    fn an_http_capture_needs_one_source() {
+        let yaml = format!("{HTTP}    capture: {{ t: {{ path: \"$.a\", header: X }} }}\n");
+        assert!(
+            problem(&yaml)
+                .contains("capture `t` of an http step needs exactly one of `path` or `header`")
+        );
+    }
+}

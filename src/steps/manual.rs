@@ -112,3 +112,16 @@ impl Resolved for ManualPrompt {
         Box::pin(self.ask(ctx))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::problem;
+
+    #[test]
+    fn instructions_may_use_only_defined_names() {
+        assert_eq!(
+            problem("drill: d\nvars: { tenant: a }\nsteps:\n  - manual: \"Restore ${tenat}\"\n"),
+            "4:22 `tenat` is not defined (did you mean `tenant`?)"
+        );
+    }
+}

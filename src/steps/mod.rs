@@ -1,22 +1,32 @@
-//! One module per step kind, each owning everything about its kind: how it
-//! is checked, its automatic name, how `runbook` describes it, how it
-//! resolves its templates into an [`Action`], and how the action runs and
-//! describes itself for `plan`. Every kind implements [`Kind`]; the
-//! validator (`check`), the planner, the runbook and the executor go through
-//! it and know no kind by name. Scheduling, retries, timeouts and
+//! The step kinds. Each kind's module owns everything about it: how it is
+//! checked (fields, located errors, did-you-mean), its automatic name, how
+//! `runbook` describes it, how it resolves its templates into an
+//! [`Action`], and how that action runs and describes itself for `plan`.
+//! Every kind implements [`Kind`] (the step as written) and [`Resolved`]
+//! (the action); the checks, the planner, the runbook and the executor go
+//! through them and name no kind. Scheduling, retries, timeouts and
 //! cancellation belong to the executor, not here.
 //!
-//! This layer imports the drill layer (model, templates, the
-//! kind-independent [`Checker`](crate::drill::validate::Checker)), never the
-//! other way round.
+//! Layers: this one imports the drill layer (model, templates, the
+//! kind-independent [`Checker`](crate::drill::validate::Checker)) and
+//! `crate::kind`, never the other way round. Inside it, from the bottom:
+//! `attempt`, `target`, `context`, `json_path`, `matchers` (helpers) →
+//! `check_context` (what a kind checks with) → `kind` (the traits) → the
+//! kinds (`http/`, `exec`, `manual`, `sleep`, `docker/`, `parallel`) and
+//! `expect` → `kinds` (the one list) → `check` (loading and the walk over
+//! the steps). Nothing inside imports this file.
 //!
 //! Adding a step kind touches exactly:
-//! - `src/steps/<kind>.rs` (or `src/steps/<kind>/`): a type implementing
-//!   [`Kind`] over the kind's spec, and the [`Resolved`] action it runs;
-//! - the list of kinds: a variant of [`StepKind`](crate::kind::StepKind) in
-//!   `src/kind.rs`, the kind's `Option` field on `drill::model::Step` with
-//!   its [`StepSpec`] arm (`src/drill/model.rs`), and its arm in
-//!   [`with_kind`] below.
+//! - one new `src/steps/<kind>.rs` (or folder `src/steps/<kind>/`): a type
+//!   implementing [`Kind`] over the kind's spec, and the [`Resolved`] action
+//!   it runs; declared with `pub mod <kind>;` below;
+//! - the list of kinds, which is one list written in three places because
+//!   each layer needs its part: the [`StepKind`](crate::kind::StepKind)
+//!   variant (`src/kind.rs`: the variant, its name, `ALL`); the kind's
+//!   `Option` field on `drill::model::Step` with its
+//!   [`StepSpec`](crate::drill::model::StepSpec) variant (`src/drill/model.rs`:
+//!   the field keeps exact source locations); and its arm in
+//!   [`with_kind`] (`src/steps/kinds.rs`).
 
 pub mod attempt;
 pub mod check;

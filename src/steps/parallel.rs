@@ -148,3 +148,32 @@ fn check_collect(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem, problems};
+
+    #[test]
+    fn a_manual_step_cannot_run_in_a_group() {
+        let yaml = "drill: d\nsteps:\n  - parallel:\n      steps:\n        - manual: do it\n";
+        assert_eq!(
+            problem(yaml),
+            "5:11 a manual step cannot run in parallel (a person does one thing at a time: put the manual step before or after the group)"
+        );
+    }
+
+    #[test]
+    fn collect_names_a_capture_of_the_group() {
+        let yaml = "drill: d\nsteps:\n  - parallel:\n      for_each: [1, 2]\n      collect: { all: outt }\n      steps:\n        - exec: { argv: [echo, \"${item}\"] }\n          capture: { out: stdout }\n";
+        assert_eq!(
+            problems(yaml),
+            ["5:23 no step in the group captures `outt` (did you mean `out`?)"]
+        );
+    }
+
+    #[test]
+    fn a_group_is_named_by_its_size() {
+        let yaml = "drill: d\nsteps:\n  - parallel:\n      steps:\n        - sleep: 1s\n        - sleep: 2s\n";
+        assert_eq!(names(yaml), ["2 steps in parallel"]);
+    }
+}

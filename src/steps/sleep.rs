@@ -57,3 +57,17 @@ impl Resolved for Sleep {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    #[test]
+    fn a_sleep_is_named_by_its_duration_and_needs_a_unit() {
+        assert_eq!(
+            names("drill: d\nsteps:\n  - sleep: 1m 30s\n"),
+            ["sleep 1m 30s"]
+        );
+        assert!(problem("drill: d\nsteps:\n  - sleep: 5\n").contains("a duration needs a unit"));
+    }
+}

@@ -193,3 +193,69 @@ fn render_fields(ctx: &mut CheckContext<'_, '_>, action: &DockerAction) {
         ctx.render_string(text);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    fn docker(action: &str) -> String {
+        format!("drill: d\nsteps:\n  - docker: {{ {action} }}\n")
+    }
+
+    #[test]
+    fn a_docker_step_without_a_verb_is_told_every_verb() {
+        assert_eq!(
+            problem(&docker("name: app")),
+            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep)"
+        );
+    }
+
+    #[test]
+    fn two_verbs_point_at_the_second_in_table_order() {
+        assert_eq!(
+            problem(&docker("stop: app, start: app")),
+            "3:15 a docker step has one verb; this one has `start` and `stop` (split it into two steps)"
+        );
+    }
+
+    #[test]
+    fn a_field_of_another_verb_is_refused_with_the_verbs_fields() {
+        assert_eq!(
+            problem(&docker("stop: app, image: x")),
+            "3:26 `image` does not go with `stop` (`stop` takes: grace)"
+        );
+    }
+
+    #[test]
+    fn a_required_field_is_asked_for_with_an_example() {
+        assert_eq!(
+            problem(&docker("replace: app")),
+            "3:24 `replace` needs `image` (for example `docker: { replace: app, image: \"demo-app:2\" }`)"
+        );
+        // `log` stands in for `until`.
+        assert_eq!(names(&docker("wait: app, log: ready")), ["docker wait app"]);
+    }
+
+    #[test]
+    fn volumes_of_remove_are_a_yes_or_no() {
+        assert_eq!(
+            problem(&docker("remove: app, volumes: [a]")),
+            "3:37 `volumes` of `remove` is true or false ()"
+        );
+    }
+
+    #[test]
+    fn only_a_docker_exec_expects() {
+        let yaml = "drill: d\nsteps:\n  - docker: { stop: app }\n    expect: { exit_code: 0 }\n";
+        assert_eq!(
+            problem(yaml),
+            "4:13 a docker step has no `expect` (expectations apply to http and exec steps)"
+        );
+    }
+
+    #[test]
+    fn unnamed_docker_steps_are_named_by_verb_and_subject() {
+        let yaml = docker("copy_out: app, path: /data, to: b.tar");
+        assert_eq!(names(&yaml), ["docker copy_out app"]);
+    }
+}

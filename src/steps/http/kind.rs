@@ -150,3 +150,52 @@ fn check_auth(ctx: &mut CheckContext<'_, '_>, auth: &Spanned<Box<HttpAuth>>) {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    const TARGET: &str = "drill: d\ntarget: { base_url: \"http://localhost\" }\nsteps:\n";
+
+    #[test]
+    fn an_unknown_method_gets_a_did_you_mean() {
+        let yaml = format!("{TARGET}  - http: {{ method: PSOT, url: /x }}\n");
+        assert_eq!(
+            problem(&yaml),
+            "4:21 unknown HTTP method `PSOT` (did you mean `POST`?)"
+        );
+    }
+
+    #[test]
+    fn a_request_has_one_body() {
+        let yaml = format!("{TARGET}  - http: {{ url: /x, json: {{a: 1}}, body: text }}\n");
+        assert_eq!(
+            problem(&yaml),
+            "4:36 a request has one body; this one has `json` and `body` (keep one of json, body, form)"
+        );
+    }
+
+    #[test]
+    fn a_relative_url_needs_a_base_url() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - http: { url: /health }\n"),
+            "3:18 `/health` is relative, but the drill has no `target.base_url` (add `target: { base_url: http://… }` or write an absolute URL)"
+        );
+    }
+
+    #[test]
+    fn an_exec_expectation_on_http_names_the_http_ones() {
+        let yaml = format!("{TARGET}  - http: {{ url: /x }}\n    expect: {{ exit_code: 0 }}\n");
+        assert_eq!(
+            problem(&yaml),
+            "5:15 `exit_code` is not an expectation of http steps (http steps expect: status, headers, json, body_contains)"
+        );
+    }
+
+    #[test]
+    fn unnamed_requests_are_named_by_method_and_url() {
+        let yaml =
+            format!("{TARGET}  - http: {{ url: /a }}\n  - http: {{ method: post, url: /b }}\n");
+        assert_eq!(names(&yaml), ["GET /a", "POST /b"]);
+    }
+}

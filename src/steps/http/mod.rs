@@ -1,5 +1,5 @@
 //! `http`: one request against the target, its expectations and captures.
-//! [`kind`] checks, names and describes the step as written; this module
+//! `kind.rs` checks, names and describes the step as written; this module
 //! runs it.
 
 mod kind;
