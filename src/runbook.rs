@@ -10,7 +10,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, LocatedStep};
+use crate::drill::model::{CaptureSpec, Expect, LocatedStep, Retry, Step};
 use crate::kind::StepKind;
 use crate::steps::plain;
 
@@ -62,7 +62,7 @@ pub fn runbook(drill: &LoadedDrill) -> String {
         .value
         .iter()
         .chain(&d.cleanup)
-        .filter(|s| s.value.manual.is_some())
+        .filter(|s| s.value.kind() == Some(StepKind::Manual))
         .count();
     facts.push((
         "Steps",
@@ -136,56 +136,13 @@ fn describe(
     }
     let _ = writeln!(out, "{}\n", crate::steps::describe_runbook(step));
     if let Some(expect) = &step.expect {
-        let e = &expect.value;
-        let mut checks = Vec::new();
-        if let Some(status) = &e.status {
-            let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
-            checks.push(format!("the status is {}", codes.join(" or ")));
-        }
-        for (path, value) in &e.json {
-            checks.push(format!("`{path}` {}", expectation(&value.value)));
-        }
-        for (header, value) in &e.headers {
-            checks.push(format!(
-                "the `{header}` header {}",
-                expectation(&value.value)
-            ));
-        }
-        if let Some(part) = &e.body_contains {
-            checks.push(format!("the body contains `{}`", part.value));
-        }
-        if let Some(code) = &e.exit_code {
-            checks.push(format!("it exits with {}", code.value));
-        }
-        if let Some(part) = &e.stdout_contains {
-            checks.push(format!("its output contains `{}`", part.value));
-        }
-        if let Some(part) = &e.stderr_contains {
-            checks.push(format!("its error output contains `{}`", part.value));
-        }
-        if let Some(pattern) = &e.stdout_matches {
-            checks.push(format!("its output matches `/{}/`", pattern.value));
-        }
+        let checks = checks(&expect.value);
         if !checks.is_empty() {
             let _ = writeln!(out, "**Check that** {}.\n", checks.join("; "));
         }
     }
     if let Some(retry) = &step.retry {
-        let r = &retry.value;
-        let mut text = String::from("Not there yet? Try again");
-        if let Some(every) = r.every {
-            text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
-        }
-        if let Some(within) = r.within {
-            text.push_str(&format!(
-                " for up to {}",
-                humantime::format_duration(within.0)
-            ));
-        }
-        if let Some(attempts) = r.attempts {
-            text.push_str(&format!(", at most {attempts} times"));
-        }
-        let _ = writeln!(out, "{text}.\n");
+        let _ = writeln!(out, "{}.\n", retry_sentence(&retry.value));
     }
     if let Some(wait) = &step.wait {
         let _ = writeln!(
@@ -196,35 +153,90 @@ fn describe(
         );
     }
     if !step.capture.is_empty() {
-        let notes: Vec<String> = step
-            .capture
-            .iter()
-            .map(|(name, spec)| match &spec.value {
-                CaptureSpec::Shorthand(source) => {
-                    format!("`${{{name}}}` from {}", source_words(source))
-                }
-                CaptureSpec::Map(map) => {
-                    let from = map
-                        .path
-                        .as_deref()
-                        .map(source_words)
-                        .or(map.header.as_ref().map(|h| format!("the `{h}` header")))
-                        .or(map
-                            .stdout_regex
-                            .as_ref()
-                            .map(|r| format!("the output matching `/{r}/`")))
-                        .unwrap_or_default();
-                    let secret = if map.secret {
-                        " (a secret: never write it down)"
-                    } else {
-                        ""
-                    };
-                    format!("`${{{name}}}` from {from}{secret}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "**Note down** {}.\n", notes.join(", "));
+        let _ = writeln!(out, "**Note down** {}.\n", notes(step).join(", "));
     }
+}
+
+/// What must be true after the step, in words.
+fn checks(e: &Expect) -> Vec<String> {
+    let mut checks = Vec::new();
+    if let Some(status) = &e.status {
+        let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
+        checks.push(format!("the status is {}", codes.join(" or ")));
+    }
+    for (path, value) in &e.json {
+        checks.push(format!("`{path}` {}", expectation(&value.value)));
+    }
+    for (header, value) in &e.headers {
+        checks.push(format!(
+            "the `{header}` header {}",
+            expectation(&value.value)
+        ));
+    }
+    if let Some(part) = &e.body_contains {
+        checks.push(format!("the body contains `{}`", part.value));
+    }
+    if let Some(code) = &e.exit_code {
+        checks.push(format!("it exits with {}", code.value));
+    }
+    if let Some(part) = &e.stdout_contains {
+        checks.push(format!("its output contains `{}`", part.value));
+    }
+    if let Some(part) = &e.stderr_contains {
+        checks.push(format!("its error output contains `{}`", part.value));
+    }
+    if let Some(pattern) = &e.stdout_matches {
+        checks.push(format!("its output matches `/{}/`", pattern.value));
+    }
+    checks
+}
+
+/// When and how often to try again.
+fn retry_sentence(r: &Retry) -> String {
+    let mut text = String::from("Not there yet? Try again");
+    if let Some(every) = r.every {
+        text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
+    }
+    if let Some(within) = r.within {
+        text.push_str(&format!(
+            " for up to {}",
+            humantime::format_duration(within.0)
+        ));
+    }
+    if let Some(attempts) = r.attempts {
+        text.push_str(&format!(", at most {attempts} times"));
+    }
+    text
+}
+
+/// What to write down, and from where.
+fn notes(step: &Step) -> Vec<String> {
+    step.capture
+        .iter()
+        .map(|(name, spec)| match &spec.value {
+            CaptureSpec::Shorthand(source) => {
+                format!("`${{{name}}}` from {}", source_words(source))
+            }
+            CaptureSpec::Map(map) => {
+                let from = map
+                    .path
+                    .as_deref()
+                    .map(source_words)
+                    .or(map.header.as_ref().map(|h| format!("the `{h}` header")))
+                    .or(map
+                        .stdout_regex
+                        .as_ref()
+                        .map(|r| format!("the output matching `/{r}/`")))
+                    .unwrap_or_default();
+                let secret = if map.secret {
+                    " (a secret: never write it down)"
+                } else {
+                    ""
+                };
+                format!("`${{{name}}}` from {from}{secret}")
+            }
+        })
+        .collect()
 }
 
 fn expectation(value: &Value) -> String {

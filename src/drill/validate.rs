@@ -310,52 +310,58 @@ impl Lookup for Checker<'_> {
                     )
                 }
             }
-            Reference::Name { root, .. } => {
-                if self.defined.contains(root) {
-                    return placeholder();
-                }
-                if let Some(step) = self.captured_later.get(root) {
+            Reference::Name { root, .. } => self.lookup_name(reference, root),
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// A var or capture: defined by now, captured later, or unknown.
+    fn lookup_name(&self, reference: &Reference, root: &str) -> Result<Option<Value>, LookupError> {
+        let placeholder = || Ok(Some(Value::String(format!("${{{}}}", reference.display()))));
+        if self.defined.contains(root) {
+            return placeholder();
+        }
+        if let Some(step) = self.captured_later.get(root) {
+            return Err(LookupError::new(format!(
+                "`{root}` is captured by {step}, which runs after this one"
+            ))
+            .with_help("move this step after the one that captures it"));
+        }
+        if root == "item" {
+            return Err(LookupError::new("`item` is defined only inside `for_each`"));
+        }
+        if let Some(current) = self.current_var {
+            if current == root {
+                return Err(LookupError::new(format!("var `{root}` refers to itself"))
+                    .with_help("a var cannot be defined in terms of itself: give it a value, or use another var defined above it"));
+            }
+            if let Some(later) = self.drill.vars.get(root) {
+                let line = later.referenced.line();
+                if refers_to(&later.value, current) {
                     return Err(LookupError::new(format!(
-                        "`{root}` is captured by {step}, which runs after this one"
+                        "vars `{current}` and `{root}` refer to each other"
                     ))
-                    .with_help("move this step after the one that captures it"));
+                    .with_help(format!(
+                        "vars resolve in order, so neither can come first: give one of them a value (`{root}` is at line {line})"
+                    )));
                 }
-                if root == "item" {
-                    return Err(LookupError::new("`item` is defined only inside `for_each`"));
-                }
-                if let Some(current) = self.current_var {
-                    if current == root {
-                        return Err(LookupError::new(format!("var `{root}` refers to itself"))
-                            .with_help("a var cannot be defined in terms of itself: give it a value, or use another var defined above it"));
-                    }
-                    if let Some(later) = self.drill.vars.get(root.as_str()) {
-                        let line = later.referenced.line();
-                        if refers_to(&later.value, current) {
-                            return Err(LookupError::new(format!(
-                                "vars `{current}` and `{root}` refer to each other"
-                            ))
-                            .with_help(format!(
-                                "vars resolve in order, so neither can come first: give one of them a value (`{root}` is at line {line})"
-                            )));
-                        }
-                        return Err(LookupError::new(format!(
-                            "`{root}` is defined later, at line {line}"
-                        ))
+                return Err(
+                    LookupError::new(format!("`{root}` is defined later, at line {line}"))
                         .with_help(format!(
                             "vars resolve in order, top to bottom: move `{root}` above `{current}`"
-                        )));
-                    }
-                }
-                let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
-                let err = LookupError::new(format!("`{root}` is not defined"));
-                Err(match did_you_mean(root, &known) {
-                    Some(meant) => err.with_help(format!("did you mean `{meant}`?")),
-                    None => err.with_help(
-                        "define it under `vars:`, capture it in an earlier step, pass `--var NAME=VALUE`, or use `${env.NAME}`",
-                    ),
-                })
+                        )),
+                );
             }
         }
+        let known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
+        let err = LookupError::new(format!("`{root}` is not defined"));
+        Err(match did_you_mean(root, &known) {
+            Some(meant) => err.with_help(format!("did you mean `{meant}`?")),
+            None => err.with_help(
+                "define it under `vars:`, capture it in an earlier step, pass `--var NAME=VALUE`, or use `${env.NAME}`",
+            ),
+        })
     }
 }
 

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::event::Event;
 use super::scope::Scope;
 use super::{Executor, close, evaluate_when};
-use crate::drill::model::{LocatedStep, Spanned};
+use crate::drill::model::{LocatedStep, Spanned, StepSpec};
 use crate::drill::template::{Renderer, to_text};
 use crate::kind::StepKind;
 use crate::report::record::{Outcome, Phase, StepRecord, millis, timestamp};
@@ -45,7 +45,7 @@ impl Executor<'_> {
         cancel: &CancellationToken,
     ) -> (StepRecord, Vec<StepRecord>) {
         let step = &spanned.value;
-        let Some(group) = &step.parallel else {
+        let Some(StepSpec::Parallel(group)) = step.spec() else {
             unreachable!("run_group is only called for parallel steps");
         };
         let g = &group.value;

@@ -10,6 +10,7 @@ mod check;
 pub mod engine;
 mod kind;
 mod ops;
+mod resolve;
 
 pub use engine::{DEFAULT_HOST, Engine, describe};
 pub use kind::DockerKind;
@@ -24,8 +25,6 @@ use super::attempt::{Attempt, Verdict};
 use super::context::StepContext;
 use super::exec::{OutputCaptures, OutputExpectations};
 use super::kind::{AttemptFuture, Resolved};
-use crate::drill::model::{DockerAction, DockerVerb, Location, Spanned, Step, VolumesSpec};
-use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 use ops::Ops;
 
@@ -130,177 +129,7 @@ pub struct DockerCommand {
     pub health: Option<HttpHealth>,
 }
 
-/// How long `wait` and health polls wait unless told.
-const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
 impl DockerCommand {
-    /// Resolves templates.
-    pub fn resolve(a: &DockerAction, step: &Step, r: &mut Renderer<'_>) -> Result<Self, String> {
-        let strings = |r: &mut Renderer<'_>, list: &Option<Spanned<Vec<Spanned<String>>>>| {
-            list.as_ref()
-                .map(|l| l.value.iter().map(|s| r.string(s)).collect::<Vec<_>>())
-        };
-        let env: Vec<String> = a
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", r.string(v)))
-            .collect();
-        let labels: HashMap<String, String> = a
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), r.string(v)))
-            .collect();
-        let grace = a.grace.as_ref().map(|g| g.value.0);
-        let opt =
-            |r: &mut Renderer<'_>, v: &Option<Spanned<String>>| v.as_ref().map(|s| r.string(s));
-        let required = |r: &mut Renderer<'_>, v: &Option<Spanned<String>>, field: &str| {
-            v.as_ref()
-                .map(|s| r.string(s))
-                .ok_or_else(|| format!("this docker action needs `{field}`"))
-        };
-        let mut health = None;
-        let mut engine_healthcheck = None;
-        if let Some(check) = &a.healthcheck {
-            let c = &check.value;
-            if let Some(path) = &c.http {
-                health = Some(HttpHealth {
-                    path: r.string(path),
-                    within: c.within.map_or(DEFAULT_WAIT, |w| w.0),
-                });
-            }
-            if let Some(cmd) = &c.cmd {
-                let nanos = |d: Option<crate::drill::model::HumanDuration>| {
-                    d.map(|d| d.0.as_nanos() as i64)
-                };
-                let mut test = vec!["CMD".to_string()];
-                test.extend(cmd.iter().cloned());
-                engine_healthcheck = Some(HealthConfig {
-                    test: Some(test),
-                    interval: nanos(c.interval),
-                    timeout: nanos(c.timeout),
-                    retries: c.retries.map(i64::from),
-                    ..HealthConfig::default()
-                });
-            }
-        }
-        let Some((verb, subject)) = a.verbs().into_iter().next() else {
-            return Err("a docker step needs a verb: run, start, stop, …".into());
-        };
-        let subject = r.string(subject);
-        let op = match verb {
-            DockerVerb::Run => DockerOp::Run(Box::new(RunSpec {
-                image: subject,
-                name: opt(r, &a.name),
-                env,
-                command: strings(r, &a.command),
-                entrypoint: strings(r, &a.entrypoint),
-                ports: strings(r, &a.ports).unwrap_or_default(),
-                volumes: match a.volumes.as_ref().map(|v| &v.value) {
-                    Some(VolumesSpec::Mounts(mounts)) => mounts
-                        .iter()
-                        .map(|m| {
-                            r.text_at(
-                                m,
-                                &a.volumes
-                                    .as_ref()
-                                    .map_or(Location::UNKNOWN, |v| v.referenced),
-                            )
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-                network: opt(r, &a.network),
-                labels,
-                engine_healthcheck,
-                user: opt(r, &a.user),
-                workdir: opt(r, &a.workdir),
-            })),
-            DockerVerb::Start => DockerOp::Start(subject),
-            DockerVerb::Stop => DockerOp::Stop {
-                name: subject,
-                grace,
-            },
-            DockerVerb::Restart => DockerOp::Restart {
-                name: subject,
-                grace,
-            },
-            DockerVerb::Remove => DockerOp::Remove {
-                name: subject,
-                volumes: matches!(
-                    a.volumes.as_ref().map(|v| &v.value),
-                    Some(VolumesSpec::Remove(true))
-                ),
-            },
-            DockerVerb::Replace => DockerOp::Replace {
-                name: subject,
-                image: required(r, &a.image, "image")?,
-                grace,
-            },
-            DockerVerb::Exec => {
-                let (expect, captures) = OutputExpectations::resolve(step, r)?;
-                DockerOp::Exec {
-                    container: subject,
-                    argv: strings(r, &a.argv).ok_or("a docker exec needs `argv`")?,
-                    env,
-                    user: opt(r, &a.user),
-                    workdir: opt(r, &a.workdir),
-                    expect,
-                    captures,
-                }
-            }
-            DockerVerb::Wait => {
-                let until = match (a.until.as_ref().map(|u| u.value.as_str()), &a.log) {
-                    (_, Some(text)) => Until::Log {
-                        text: r.string(text),
-                        times: a.times.as_ref().map_or(1, |t| t.value),
-                    },
-                    (Some("running"), None) => Until::Running,
-                    (Some("healthy"), None) => Until::Healthy,
-                    (Some("exited"), None) => Until::Exited(a.exit_code.as_ref().map(|c| c.value)),
-                    (Some(other), None) => {
-                        return Err(format!(
-                            "unknown `until: {other}`: use running, healthy or exited"
-                        ));
-                    }
-                    (None, None) => return Err("`wait` needs `until` or `log`".into()),
-                };
-                DockerOp::Wait {
-                    container: subject,
-                    until,
-                    within: a.within.as_ref().map_or(DEFAULT_WAIT, |w| w.value.0),
-                }
-            }
-            DockerVerb::CopyOut => DockerOp::CopyOut {
-                container: subject,
-                path: required(r, &a.path, "path")?,
-                to: PathBuf::from(required(r, &a.to, "to")?),
-            },
-            DockerVerb::CopyIn => DockerOp::CopyIn {
-                container: subject,
-                from: PathBuf::from(required(r, &a.from, "from")?),
-                path: required(r, &a.path, "path")?,
-            },
-            DockerVerb::Build => DockerOp::Build {
-                context: PathBuf::from(subject),
-                dockerfile: opt(r, &a.dockerfile).unwrap_or_else(|| "Dockerfile".into()),
-                tag: required(r, &a.tag, "tag")?,
-                args: a
-                    .args
-                    .iter()
-                    .map(|(k, v)| (k.clone(), r.string(v)))
-                    .collect(),
-                labels,
-            },
-            DockerVerb::Sweep => {
-                if subject != "run" {
-                    return Err(format!("`sweep: {subject}`: only `sweep: run` exists"));
-                }
-                DockerOp::Sweep
-            }
-        };
-        Ok(DockerCommand { op, health })
-    }
-
     /// Runs the action, then the HTTP health poll if asked.
     pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
         let docker = match ctx.docker.docker().await {

@@ -20,7 +20,7 @@ use super::kind::{AttemptFuture, Resolved};
 use super::matchers::{check, show};
 use super::target::{ResolvedTarget, join_url};
 use crate::drill::diagnostic::Diagnostic;
-use crate::drill::model::{CaptureSpec, HttpAction, Step, Target};
+use crate::drill::model::{CaptureSpec, Expect, HttpAction, HttpAuth, Step, Target};
 use crate::drill::template::{Renderer, to_text};
 use crate::kind::StepKind;
 
@@ -123,31 +123,11 @@ impl HttpRequest {
             .iter()
             .map(|(name, value)| (name.clone(), to_text(&r.value(value))))
             .collect();
-        let body = if let Some(json) = &spec.json {
-            Body::Json(r.value(json))
-        } else if let Some(text) = &spec.body {
-            Body::Text(r.string(text))
-        } else if let Some(form) = &spec.form {
-            Body::Form(
-                form.value
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_text(&r.value_at(v, &form.referenced))))
-                    .collect(),
-            )
-        } else {
-            Body::None
-        };
-        let auth = match &spec.auth {
-            Some(auth) => match (&auth.value.bearer, &auth.value.basic) {
-                (Some(token), _) => Some(Auth::Bearer(r.string(token))),
-                (None, Some(basic)) => Some(Auth::Basic {
-                    user: r.string(&basic.user),
-                    password: basic.password.as_ref().map(|p| r.string(p)),
-                }),
-                (None, None) => None,
-            },
-            None => None,
-        };
+        let body = Body::resolve(spec, r);
+        let auth = spec
+            .auth
+            .as_ref()
+            .and_then(|auth| Auth::resolve(&auth.value, r));
         if auth.is_some() {
             // The step's own credentials replace the target's.
             headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
@@ -155,37 +135,11 @@ impl HttpRequest {
         let target_headers = (headers == target.headers)
             .then(|| parsed.headers.clone())
             .flatten();
-        let mut expect = Expectations::default();
-        if let Some(e) = &step.expect {
-            let e = &e.value;
-            expect.status = e.status.as_ref().map(|s| s.value.codes());
-            for (name, value) in &e.headers {
-                expect.headers.push((name.clone(), r.value(value)));
-            }
-            for (path, value) in &e.json {
-                let rendered = r.text_at(path, &value.referenced);
-                let compiled = compile_path(&rendered)?;
-                expect.json.push((rendered, compiled, r.value(value)));
-            }
-            expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
-        }
-        let mut captures = Vec::new();
-        for (name, spec) in &step.capture {
-            let (source, secret) = match &spec.value {
-                CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
-                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
-                CaptureSpec::Map(map) => match (&map.path, &map.header) {
-                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
-                    (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
-                    (None, None) => return Err(format!("capture `{name}` has no source")),
-                },
-            };
-            captures.push(Capture {
-                name: name.clone(),
-                source,
-                secret,
-            });
-        }
+        let expect = match &step.expect {
+            Some(e) => Expectations::resolve(&e.value, r)?,
+            None => Expectations::default(),
+        };
+        let captures = Capture::resolve_all(step)?;
         Ok(HttpRequest {
             method,
             url,
@@ -372,6 +326,83 @@ impl HttpRequest {
             });
         }
         Attempt::passed(captured)
+    }
+}
+
+impl Body {
+    /// The one body a request has (validation refused more than one).
+    fn resolve(spec: &HttpAction, r: &mut Renderer<'_>) -> Body {
+        if let Some(json) = &spec.json {
+            Body::Json(r.value(json))
+        } else if let Some(text) = &spec.body {
+            Body::Text(r.string(text))
+        } else if let Some(form) = &spec.form {
+            Body::Form(
+                form.value
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_text(&r.value_at(v, &form.referenced))))
+                    .collect(),
+            )
+        } else {
+            Body::None
+        }
+    }
+}
+
+impl Auth {
+    fn resolve(auth: &HttpAuth, r: &mut Renderer<'_>) -> Option<Auth> {
+        match (&auth.bearer, &auth.basic) {
+            (Some(token), _) => Some(Auth::Bearer(r.string(token))),
+            (None, Some(basic)) => Some(Auth::Basic {
+                user: r.string(&basic.user),
+                password: basic.password.as_ref().map(|p| r.string(p)),
+            }),
+            (None, None) => None,
+        }
+    }
+}
+
+impl Expectations {
+    /// The response side of `expect`, JSONPaths compiled.
+    fn resolve(e: &Expect, r: &mut Renderer<'_>) -> Result<Expectations, String> {
+        let mut expect = Expectations {
+            status: e.status.as_ref().map(|s| s.value.codes()),
+            ..Expectations::default()
+        };
+        for (name, value) in &e.headers {
+            expect.headers.push((name.clone(), r.value(value)));
+        }
+        for (path, value) in &e.json {
+            let rendered = r.text_at(path, &value.referenced);
+            let compiled = compile_path(&rendered)?;
+            expect.json.push((rendered, compiled, r.value(value)));
+        }
+        expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
+        Ok(expect)
+    }
+}
+
+impl Capture {
+    /// Every capture of the step, read from the response.
+    fn resolve_all(step: &Step) -> Result<Vec<Capture>, String> {
+        let mut captures = Vec::new();
+        for (name, spec) in &step.capture {
+            let (source, secret) = match &spec.value {
+                CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
+                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
+                CaptureSpec::Map(map) => match (&map.path, &map.header) {
+                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
+                    (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
+                    (None, None) => return Err(format!("capture `{name}` has no source")),
+                },
+            };
+            captures.push(Capture {
+                name: name.clone(),
+                source,
+                secret,
+            });
+        }
+        Ok(captures)
     }
 }
 
