@@ -15,8 +15,8 @@ use std::sync::Arc;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::Drill;
 
-/// A drill that parsed and passed every check (see `steps::load`), with what is needed to point
-/// at its source later.
+/// A drill that parsed and passed every check (`steps::load` makes it),
+/// with what is needed to point at its source later.
 #[derive(Debug)]
 pub struct LoadedDrill {
     pub path: PathBuf,

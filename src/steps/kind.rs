@@ -15,8 +15,8 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// Everything the crate does with one step kind. Implemented by a small
-/// type over the kind's spec as written (`drill::model`); [`with_kind`](super::with_kind)
-/// picks the implementation for a step.
+/// type over the kind's spec as written (`drill::model`);
+/// [`with_kind`](super::with_kind) picks the implementation for a step.
 pub trait Kind {
     /// Checks the kind's own fields, each error at its own line. The
     /// validator has checked what every step has (name, `when`, `retry`,

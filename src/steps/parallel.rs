@@ -12,6 +12,7 @@ use super::target::ResolvedTarget;
 use crate::drill::diagnostic::{Diagnostic, did_you_mean};
 use crate::drill::model::{LocatedStep, Location, ParallelGroup, Spanned, Step, StepSpec};
 use crate::drill::template::Renderer;
+use crate::kind::StepKind;
 
 /// A `parallel:` group as written.
 pub struct ParallelKind<'a>(pub &'a Spanned<Box<ParallelGroup>>);
@@ -116,12 +117,12 @@ fn refuse_inside_a_group(ctx: &mut CheckContext<'_, '_>, sub: &LocatedStep) {
     match sub.value.spec() {
         Some(StepSpec::Manual(manual)) => ctx.push(
             Diagnostic::new(manual.referenced, "a manual step cannot run in parallel")
-                .at_key("manual")
+                .at_key(StepKind::Manual.as_str())
                 .with_help("a person does one thing at a time: put the manual step before or after the group"),
         ),
         Some(StepSpec::Parallel(group)) => ctx.push(
             Diagnostic::new(group.referenced, "parallel groups do not nest")
-                .at_key("parallel")
+                .at_key(StepKind::Parallel.as_str())
                 .with_help("use one group with `for_each`, or two groups one after the other"),
         ),
         _ => {}
