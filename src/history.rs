@@ -413,7 +413,11 @@ impl RunRow {
                 .filter(|i| i.kind != InterventionKind::ManualStep)
                 .count(),
             needed_help: kinds().filter(|i| i.needed_help).count(),
-            manual_steps: r.steps.iter().filter(|s| s.kind == "manual").count(),
+            manual_steps: r
+                .steps
+                .iter()
+                .filter(|s| s.kind == crate::kind::StepKind::Manual)
+                .count(),
             steps: r.steps.len(),
             path: run.path.clone(),
         }

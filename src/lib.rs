@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod drill;
 pub mod history;
+pub mod kind;
 pub mod operator;
 pub mod plan;
 pub mod record;

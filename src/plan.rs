@@ -8,10 +8,10 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, LocatedStep};
+use crate::drill::model::{CaptureSpec, Expect, LocatedStep, Step};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer, to_text};
 use crate::redact::MASK;
-use crate::steps::{Action, ResolvedTarget};
+use crate::steps::ResolvedTarget;
 
 struct PlanLookup {
     values: HashMap<String, Value>,
@@ -126,16 +126,14 @@ fn describe_step(
 ) {
     let step = &spanned.value;
     let mut renderer = Renderer::new(lookup);
-    let action = Action::resolve(step, &mut renderer, target);
-    let kind = action.as_ref().map_or("?", Action::kind);
+    let action = crate::steps::resolve(step, &mut renderer, target);
+    let kind = action.as_ref().map_or("?", |action| action.kind().as_str());
     let _ = writeln!(out, "  {number}. {name} [{kind}]");
     match &action {
         Ok(action) => {
             let _ = writeln!(out, "     {}", action.describe());
-            if let Action::Http(request) = action {
-                if let crate::steps::http::Body::Json(body) = &request.body {
-                    let _ = writeln!(out, "     json: {body}");
-                }
+            for line in action.plan_details() {
+                let _ = writeln!(out, "     {line}");
             }
         }
         Err(err) => {
@@ -146,57 +144,73 @@ fn describe_step(
         let _ = writeln!(out, "     when: {}", when.value);
     }
     if let Some(expect) = &step.expect {
-        let e = &expect.value;
-        let mut parts = Vec::new();
-        if let Some(status) = &e.status {
-            let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
-            parts.push(format!("status {}", codes.join("|")));
-        }
-        for (path, value) in &e.json {
-            parts.push(format!("{path} = {}", renderer.value(value)));
-        }
-        for (header, value) in &e.headers {
-            parts.push(format!("header {header} = {}", renderer.value(value)));
-        }
-        if let Some(text) = &e.body_contains {
-            parts.push(format!("body contains {:?}", renderer.string(text)));
-        }
-        if let Some(code) = &e.exit_code {
-            parts.push(format!("exit code {}", code.value));
-        }
-        if let Some(text) = &e.stdout_contains {
-            parts.push(format!("stdout contains {:?}", renderer.string(text)));
-        }
-        if let Some(text) = &e.stderr_contains {
-            parts.push(format!("stderr contains {:?}", renderer.string(text)));
-        }
-        if let Some(text) = &e.stdout_matches {
-            parts.push(format!("stdout matches /{}/", text.value));
-        }
+        let parts = expectations(&expect.value, &mut renderer);
         if !parts.is_empty() {
             let _ = writeln!(out, "     expect: {}", parts.join("; "));
         }
     }
     if !step.capture.is_empty() {
-        let captures: Vec<String> = step
-            .capture
-            .iter()
-            .map(|(name, spec)| match &spec.value {
-                CaptureSpec::Shorthand(source) => format!("{name} ← {source}"),
-                CaptureSpec::Map(map) => {
-                    let source = map
-                        .path
-                        .clone()
-                        .or(map.header.as_ref().map(|h| format!("header {h}")))
-                        .or(map.stdout_regex.as_ref().map(|r| format!("stdout /{r}/")))
-                        .unwrap_or_default();
-                    let secret = if map.secret { " (secret)" } else { "" };
-                    format!("{name} ← {source}{secret}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "     capture: {}", captures.join(", "));
+        let _ = writeln!(out, "     capture: {}", captures(step).join(", "));
     }
+    let facts = facts(step, drill_owner);
+    if !facts.is_empty() {
+        let _ = writeln!(out, "     {}", facts.join(" · "));
+    }
+}
+
+/// What `expect` checks, in short.
+fn expectations(e: &Expect, renderer: &mut Renderer<'_>) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(status) = &e.status {
+        let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
+        parts.push(format!("status {}", codes.join("|")));
+    }
+    for (path, value) in &e.json {
+        parts.push(format!("{path} = {}", renderer.value(value)));
+    }
+    for (header, value) in &e.headers {
+        parts.push(format!("header {header} = {}", renderer.value(value)));
+    }
+    if let Some(text) = &e.body_contains {
+        parts.push(format!("body contains {:?}", renderer.string(text)));
+    }
+    if let Some(code) = &e.exit_code {
+        parts.push(format!("exit code {}", code.value));
+    }
+    if let Some(text) = &e.stdout_contains {
+        parts.push(format!("stdout contains {:?}", renderer.string(text)));
+    }
+    if let Some(text) = &e.stderr_contains {
+        parts.push(format!("stderr contains {:?}", renderer.string(text)));
+    }
+    if let Some(text) = &e.stdout_matches {
+        parts.push(format!("stdout matches /{}/", text.value));
+    }
+    parts
+}
+
+/// Where each capture comes from.
+fn captures(step: &Step) -> Vec<String> {
+    step.capture
+        .iter()
+        .map(|(name, spec)| match &spec.value {
+            CaptureSpec::Shorthand(source) => format!("{name} ← {source}"),
+            CaptureSpec::Map(map) => {
+                let source = map
+                    .path
+                    .clone()
+                    .or(map.header.as_ref().map(|h| format!("header {h}")))
+                    .or(map.stdout_regex.as_ref().map(|r| format!("stdout /{r}/")))
+                    .unwrap_or_default();
+                let secret = if map.secret { " (secret)" } else { "" };
+                format!("{name} ← {source}{secret}")
+            }
+        })
+        .collect()
+}
+
+/// Owner, budget, timeout, retry and wait, in a line.
+fn facts(step: &Step, drill_owner: Option<&str>) -> Vec<String> {
     let mut facts = Vec::new();
     if let Some(owner) = step.owner.as_deref().or(drill_owner) {
         facts.push(format!("owner {owner}"));
@@ -234,7 +248,5 @@ fn describe_step(
             humantime::format_duration(wait.value.within.value.0)
         ));
     }
-    if !facts.is_empty() {
-        let _ = writeln!(out, "     {}", facts.join(" · "));
-    }
+    facts
 }

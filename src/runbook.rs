@@ -10,18 +10,9 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
-use crate::drill::model::{CaptureSpec, LocatedStep, Step};
-use crate::drill::template::{Lookup, LookupError, Reference, Renderer};
-use crate::steps::{Action, ResolvedTarget};
-
-/// Resolves nothing: every `${…}` stays as written.
-struct AsWritten;
-
-impl Lookup for AsWritten {
-    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
-        Ok(Some(Value::String(format!("${{{}}}", reference.display()))))
-    }
-}
+use crate::drill::model::{CaptureSpec, Expect, LocatedStep, Retry, Step};
+use crate::kind::StepKind;
+use crate::steps::plain;
 
 /// The runbook of a checked drill, as Markdown.
 pub fn runbook(drill: &LoadedDrill) -> String {
@@ -71,7 +62,7 @@ pub fn runbook(drill: &LoadedDrill) -> String {
         .value
         .iter()
         .chain(&d.cleanup)
-        .filter(|s| s.value.manual.is_some())
+        .filter(|s| s.value.kind() == Some(StepKind::Manual))
         .count();
     facts.push((
         "Steps",
@@ -116,12 +107,14 @@ fn describe(
     drill_owner: Option<&str>,
 ) {
     let step = &spanned.value;
-    let kind = crate::drill::validate::step_kinds(step)
-        .first()
-        .map_or("step", |(k, _)| *k);
-    let by_hand = if kind == "manual" { " ✋ by hand" } else { "" };
+    let kind = step.kind();
+    let by_hand = if kind == Some(StepKind::Manual) {
+        " ✋ by hand"
+    } else {
+        ""
+    };
     let _ = writeln!(out, "### {number}. {name}{by_hand}\n");
-    let mut facts = vec![kind.to_string()];
+    let mut facts = vec![kind.map_or("step", StepKind::as_str).to_string()];
     if let Some(owner) = step.owner.as_deref().or(drill_owner) {
         facts.push(format!("owner **{owner}**"));
     }
@@ -141,58 +134,15 @@ fn describe(
     if let Some(when) = &step.when {
         let _ = writeln!(out, "Only when `{}`.\n", when.value);
     }
-    let _ = writeln!(out, "{}\n", what_it_does(step));
+    let _ = writeln!(out, "{}\n", crate::steps::describe_runbook(step));
     if let Some(expect) = &step.expect {
-        let e = &expect.value;
-        let mut checks = Vec::new();
-        if let Some(status) = &e.status {
-            let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
-            checks.push(format!("the status is {}", codes.join(" or ")));
-        }
-        for (path, value) in &e.json {
-            checks.push(format!("`{path}` {}", expectation(&value.value)));
-        }
-        for (header, value) in &e.headers {
-            checks.push(format!(
-                "the `{header}` header {}",
-                expectation(&value.value)
-            ));
-        }
-        if let Some(part) = &e.body_contains {
-            checks.push(format!("the body contains `{}`", part.value));
-        }
-        if let Some(code) = &e.exit_code {
-            checks.push(format!("it exits with {}", code.value));
-        }
-        if let Some(part) = &e.stdout_contains {
-            checks.push(format!("its output contains `{}`", part.value));
-        }
-        if let Some(part) = &e.stderr_contains {
-            checks.push(format!("its error output contains `{}`", part.value));
-        }
-        if let Some(pattern) = &e.stdout_matches {
-            checks.push(format!("its output matches `/{}/`", pattern.value));
-        }
+        let checks = checks(&expect.value);
         if !checks.is_empty() {
             let _ = writeln!(out, "**Check that** {}.\n", checks.join("; "));
         }
     }
     if let Some(retry) = &step.retry {
-        let r = &retry.value;
-        let mut text = String::from("Not there yet? Try again");
-        if let Some(every) = r.every {
-            text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
-        }
-        if let Some(within) = r.within {
-            text.push_str(&format!(
-                " for up to {}",
-                humantime::format_duration(within.0)
-            ));
-        }
-        if let Some(attempts) = r.attempts {
-            text.push_str(&format!(", at most {attempts} times"));
-        }
-        let _ = writeln!(out, "{text}.\n");
+        let _ = writeln!(out, "{}.\n", retry_sentence(&retry.value));
     }
     if let Some(wait) = &step.wait {
         let _ = writeln!(
@@ -203,107 +153,90 @@ fn describe(
         );
     }
     if !step.capture.is_empty() {
-        let notes: Vec<String> = step
-            .capture
-            .iter()
-            .map(|(name, spec)| match &spec.value {
-                CaptureSpec::Shorthand(source) => {
-                    format!("`${{{name}}}` from {}", source_words(source))
-                }
-                CaptureSpec::Map(map) => {
-                    let from = map
-                        .path
-                        .as_deref()
-                        .map(source_words)
-                        .or(map.header.as_ref().map(|h| format!("the `{h}` header")))
-                        .or(map
-                            .stdout_regex
-                            .as_ref()
-                            .map(|r| format!("the output matching `/{r}/`")))
-                        .unwrap_or_default();
-                    let secret = if map.secret {
-                        " (a secret: never write it down)"
-                    } else {
-                        ""
-                    };
-                    format!("`${{{name}}}` from {from}{secret}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "**Note down** {}.\n", notes.join(", "));
+        let _ = writeln!(out, "**Note down** {}.\n", notes(step).join(", "));
     }
 }
 
-fn what_it_does(step: &Step) -> String {
-    if let Some(manual) = &step.manual {
-        let quoted: Vec<String> = manual
-            .value
-            .trim()
-            .lines()
-            .map(|l| format!("> {l}"))
-            .collect();
-        return quoted.join("\n");
+/// What must be true after the step, in words.
+fn checks(e: &Expect) -> Vec<String> {
+    let mut checks = Vec::new();
+    if let Some(status) = &e.status {
+        let codes: Vec<String> = status.value.codes().iter().map(u16::to_string).collect();
+        checks.push(format!("the status is {}", codes.join(" or ")));
     }
-    if let Some(http) = &step.http {
-        let h = &http.value;
-        let method = h
-            .method
-            .as_ref()
-            .map_or("GET".into(), |m| m.value.to_uppercase());
-        let mut text = format!("Send `{method} {}`", h.url.value);
-        if let Some(json) = &h.json {
-            text.push_str(&format!(" with the JSON `{}`", plain(&json.value)));
-        } else if h.body.is_some() {
-            text.push_str(" with a text body");
-        } else if h.form.is_some() {
-            text.push_str(" with a form");
-        }
-        if !h.query.is_empty() {
-            let query: Vec<String> = h
-                .query
-                .iter()
-                .map(|(k, v)| format!("{k}={}", plain(&v.value)))
-                .collect();
-            text.push_str(&format!(" and the query `{}`", query.join("&")));
-        }
-        if h.auth.is_some() {
-            text.push_str(", with its own credentials");
-        }
-        return format!("{text}.");
+    for (path, value) in &e.json {
+        checks.push(format!("`{path}` {}", expectation(&value.value)));
     }
-    if let Some(exec) = &step.exec {
-        let e = &exec.value;
-        let command = match (&e.argv, &e.shell) {
-            (Some(argv), _) => argv
-                .value
-                .iter()
-                .map(|a| a.value.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            (None, Some(shell)) => shell.value.clone(),
-            _ => String::new(),
-        };
-        let mut text = format!("Run `{command}`");
-        if let Some(cwd) = &e.cwd {
-            text.push_str(&format!(" in `{}`", cwd.value));
-        }
-        return format!("{text}.");
+    for (header, value) in &e.headers {
+        checks.push(format!(
+            "the `{header}` header {}",
+            expectation(&value.value)
+        ));
     }
-    if let Some(sleep) = &step.sleep {
-        return format!("Wait {}.", humantime::format_duration(sleep.value.0));
+    if let Some(part) = &e.body_contains {
+        checks.push(format!("the body contains `{}`", part.value));
     }
-    // Docker: the action's own description, templates left as written.
-    let mut renderer = Renderer::new(&AsWritten);
-    match Action::resolve(step, &mut renderer, &ResolvedTarget::default()) {
-        Ok(action) => {
-            let mut words = action.describe();
-            if let Some(first) = words.get(..1) {
-                words = first.to_uppercase() + &words[1..];
+    if let Some(code) = &e.exit_code {
+        checks.push(format!("it exits with {}", code.value));
+    }
+    if let Some(part) = &e.stdout_contains {
+        checks.push(format!("its output contains `{}`", part.value));
+    }
+    if let Some(part) = &e.stderr_contains {
+        checks.push(format!("its error output contains `{}`", part.value));
+    }
+    if let Some(pattern) = &e.stdout_matches {
+        checks.push(format!("its output matches `/{}/`", pattern.value));
+    }
+    checks
+}
+
+/// When and how often to try again.
+fn retry_sentence(r: &Retry) -> String {
+    let mut text = String::from("Not there yet? Try again");
+    if let Some(every) = r.every {
+        text.push_str(&format!(" every {}", humantime::format_duration(every.0)));
+    }
+    if let Some(within) = r.within {
+        text.push_str(&format!(
+            " for up to {}",
+            humantime::format_duration(within.0)
+        ));
+    }
+    if let Some(attempts) = r.attempts {
+        text.push_str(&format!(", at most {attempts} times"));
+    }
+    text
+}
+
+/// What to write down, and from where.
+fn notes(step: &Step) -> Vec<String> {
+    step.capture
+        .iter()
+        .map(|(name, spec)| match &spec.value {
+            CaptureSpec::Shorthand(source) => {
+                format!("`${{{name}}}` from {}", source_words(source))
             }
-            format!("{words}.")
-        }
-        Err(err) => format!("({err})"),
-    }
+            CaptureSpec::Map(map) => {
+                let from = map
+                    .path
+                    .as_deref()
+                    .map(source_words)
+                    .or(map.header.as_ref().map(|h| format!("the `{h}` header")))
+                    .or(map
+                        .stdout_regex
+                        .as_ref()
+                        .map(|r| format!("the output matching `/{r}/`")))
+                    .unwrap_or_default();
+                let secret = if map.secret {
+                    " (a secret: never write it down)"
+                } else {
+                    ""
+                };
+                format!("`${{{name}}}` from {from}{secret}")
+            }
+        })
+        .collect()
 }
 
 fn expectation(value: &Value) -> String {
@@ -337,13 +270,6 @@ fn source_words(source: &str) -> String {
         "exit_code" => "the exit code".into(),
         "$" => "the whole response".into(),
         path => format!("`{path}` of the response"),
-    }
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -34,7 +34,7 @@ impl Lookup for Anything {
 }
 
 fuzz_target!(|data: &[u8]| {
-    match firedrill::drill::load_bytes(Path::new("fuzz.yaml"), data.to_vec(), &[]) {
+    match firedrill::steps::load_bytes(Path::new("fuzz.yaml"), data.to_vec(), &[]) {
         Ok(loaded) => {
             let _ = firedrill::plan::plan(&loaded, &[]);
         }

@@ -27,7 +27,7 @@ pub(super) fn history(args: &HistoryArgs) -> i32 {
 fn drill_name(arg: &str) -> String {
     let path = std::path::Path::new(arg);
     if path.is_file() {
-        if let Ok(loaded) = crate::drill::load(path, &[]) {
+        if let Ok(loaded) = crate::steps::load(path, &[]) {
             return loaded.drill.drill.value;
         }
     }

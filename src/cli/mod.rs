@@ -23,7 +23,7 @@ pub use args::{
 };
 pub use config::new_run_id;
 
-use crate::drill::{self, LoadedDrill};
+use crate::drill::LoadedDrill;
 
 /// Exit codes, as documented in the README.
 pub mod exit {
@@ -54,7 +54,7 @@ pub fn main(cli: Cli) -> i32 {
 /// Loads and checks a drill, printing located errors.
 fn load(args: &DrillArgs) -> Result<LoadedDrill, i32> {
     let names: Vec<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
-    drill::load(&args.drill, &names).map_err(|diagnostics| {
+    crate::steps::load(&args.drill, &names).map_err(|diagnostics| {
         eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
         exit::INVALID
     })

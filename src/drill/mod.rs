@@ -1,5 +1,6 @@
 //! The drill file: its model, parsing with locations, templating and the
-//! checks that run before anything touches a target.
+//! kind-independent checks. The step kinds sit above this layer and check
+//! their own fields; `steps::load` reads a drill and runs every check.
 
 pub mod diagnostic;
 pub mod model;
@@ -8,14 +9,14 @@ pub mod spanned;
 pub mod template;
 pub mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use model::Drill;
 
-/// A drill that parsed and passed every check, with what is needed to point
-/// at its source later.
+/// A drill that parsed and passed every check (`steps::load` makes it),
+/// with what is needed to point at its source later.
 #[derive(Debug)]
 pub struct LoadedDrill {
     pub path: PathBuf,
@@ -25,42 +26,4 @@ pub struct LoadedDrill {
     pub step_names: Vec<String>,
     /// Display names of `cleanup`, in order.
     pub cleanup_names: Vec<String>,
-}
-
-/// Reads, parses and checks a drill. `extra_vars` are the names given with
-/// `--var`, which count as defined.
-pub fn load(path: &Path, extra_vars: &[String]) -> Result<LoadedDrill, Diagnostics> {
-    let (drill, source) = parse::read(path)?;
-    checked(path, drill, source, extra_vars)
-}
-
-/// [`load`] for a drill already in memory, named `path` in messages.
-pub fn load_bytes(
-    path: &Path,
-    bytes: Vec<u8>,
-    extra_vars: &[String],
-) -> Result<LoadedDrill, Diagnostics> {
-    let (drill, source) = parse::parse_bytes(path, bytes)?;
-    checked(path, drill, source, extra_vars)
-}
-
-fn checked(
-    path: &Path,
-    drill: Drill,
-    source: Arc<str>,
-    extra_vars: &[String],
-) -> Result<LoadedDrill, Diagnostics> {
-    let items = validate::validate(&drill, extra_vars);
-    if !items.is_empty() {
-        return Err(Diagnostics::new(path, source, items));
-    }
-    let step_names = validate::step_names(&drill.steps.value);
-    let cleanup_names = validate::step_names(&drill.cleanup);
-    Ok(LoadedDrill {
-        path: path.to_path_buf(),
-        source,
-        drill,
-        step_names,
-        cleanup_names,
-    })
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use super::spanned::{Location, Spanned};
+pub use crate::kind::StepKind;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -305,8 +306,72 @@ pub struct Step {
     pub when: Option<Spanned<String>>,
 }
 
-/// The names of the step kinds, for messages and the record.
-pub const STEP_KINDS: &[&str] = &["http", "exec", "manual", "sleep", "docker", "parallel"];
+/// A step's kind key with its spec, as written. This is the one list of
+/// kinds in the model: a new kind adds a field to [`Step`] and an arm here.
+#[derive(Clone, Copy, Debug)]
+pub enum StepSpec<'a> {
+    Http(&'a Spanned<Box<HttpAction>>),
+    Exec(&'a Spanned<Box<ExecAction>>),
+    Manual(&'a Spanned<String>),
+    Sleep(&'a Spanned<HumanDuration>),
+    Docker(&'a Spanned<Box<DockerAction>>),
+    Parallel(&'a Spanned<Box<ParallelGroup>>),
+}
+
+impl StepSpec<'_> {
+    /// Which kind this is.
+    pub fn kind(&self) -> StepKind {
+        match self {
+            StepSpec::Http(_) => StepKind::Http,
+            StepSpec::Exec(_) => StepKind::Exec,
+            StepSpec::Manual(_) => StepKind::Manual,
+            StepSpec::Sleep(_) => StepKind::Sleep,
+            StepSpec::Docker(_) => StepKind::Docker,
+            StepSpec::Parallel(_) => StepKind::Parallel,
+        }
+    }
+
+    /// Where the kind's key is written.
+    pub fn at(&self) -> Location {
+        match self {
+            StepSpec::Http(v) => v.referenced,
+            StepSpec::Exec(v) => v.referenced,
+            StepSpec::Manual(v) => v.referenced,
+            StepSpec::Sleep(v) => v.referenced,
+            StepSpec::Docker(v) => v.referenced,
+            StepSpec::Parallel(v) => v.referenced,
+        }
+    }
+}
+
+impl Step {
+    /// Every kind key the step has, in the order of the fields. A checked
+    /// step has exactly one; validation reports the others.
+    pub fn specs(&self) -> Vec<StepSpec<'_>> {
+        self.kind_fields().into_iter().flatten().collect()
+    }
+
+    /// The step's kind with its spec (the first, if it has several).
+    pub fn spec(&self) -> Option<StepSpec<'_>> {
+        self.kind_fields().into_iter().flatten().next()
+    }
+
+    fn kind_fields(&self) -> [Option<StepSpec<'_>>; 6] {
+        [
+            self.http.as_ref().map(StepSpec::Http),
+            self.exec.as_ref().map(StepSpec::Exec),
+            self.manual.as_ref().map(StepSpec::Manual),
+            self.sleep.as_ref().map(StepSpec::Sleep),
+            self.docker.as_ref().map(StepSpec::Docker),
+            self.parallel.as_ref().map(StepSpec::Parallel),
+        ]
+    }
+
+    /// The step's kind; `None` only for a step that failed validation.
+    pub fn kind(&self) -> Option<StepKind> {
+        self.spec().map(|spec| spec.kind())
+    }
+}
 
 /// An HTTP request against the target.
 #[derive(Debug, Deserialize)]
@@ -632,6 +697,215 @@ pub struct DockerAction {
     pub tag: Option<Spanned<String>>,
     #[serde(default, deserialize_with = "compact_map")]
     pub args: IndexMap<String, Spanned<String>>,
+}
+
+/// The Docker verbs: each verb's name and the fields it takes are written
+/// here once; validation, its help texts and the Docker step's dispatch all
+/// read them. They sit with the model because [`DockerAction`] has one
+/// field per verb.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DockerVerb {
+    Run,
+    Start,
+    Stop,
+    Restart,
+    Remove,
+    Replace,
+    Exec,
+    Wait,
+    CopyOut,
+    CopyIn,
+    Build,
+    Sweep,
+}
+
+/// A field a verb cannot do without, and an example for the message.
+#[derive(Clone, Copy, Debug)]
+pub struct RequiredField {
+    pub field: &'static str,
+    /// Another field that stands in for it (`log` for `until`).
+    pub or: Option<&'static str>,
+    pub example: &'static str,
+}
+
+impl DockerVerb {
+    /// Every verb, in the order messages list them.
+    pub const ALL: [DockerVerb; 12] = [
+        DockerVerb::Run,
+        DockerVerb::Start,
+        DockerVerb::Stop,
+        DockerVerb::Restart,
+        DockerVerb::Remove,
+        DockerVerb::Replace,
+        DockerVerb::Exec,
+        DockerVerb::Wait,
+        DockerVerb::CopyOut,
+        DockerVerb::CopyIn,
+        DockerVerb::Build,
+        DockerVerb::Sweep,
+    ];
+
+    /// The verb's key in a drill file.
+    pub fn name(self) -> &'static str {
+        match self {
+            DockerVerb::Run => "run",
+            DockerVerb::Start => "start",
+            DockerVerb::Stop => "stop",
+            DockerVerb::Restart => "restart",
+            DockerVerb::Remove => "remove",
+            DockerVerb::Replace => "replace",
+            DockerVerb::Exec => "exec",
+            DockerVerb::Wait => "wait",
+            DockerVerb::CopyOut => "copy_out",
+            DockerVerb::CopyIn => "copy_in",
+            DockerVerb::Build => "build",
+            DockerVerb::Sweep => "sweep",
+        }
+    }
+
+    /// The fields the verb takes beside its subject.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            DockerVerb::Run => &[
+                "name",
+                "env",
+                "command",
+                "entrypoint",
+                "ports",
+                "volumes",
+                "network",
+                "labels",
+                "healthcheck",
+                "user",
+                "workdir",
+            ],
+            DockerVerb::Start => &["healthcheck"],
+            DockerVerb::Stop => &["grace"],
+            DockerVerb::Restart => &["grace", "healthcheck"],
+            DockerVerb::Remove => &["volumes"],
+            DockerVerb::Replace => &["image", "grace", "healthcheck"],
+            DockerVerb::Exec => &["argv", "env", "user", "workdir"],
+            DockerVerb::Wait => &["until", "for", "exit_code", "log", "times"],
+            DockerVerb::CopyOut => &["path", "to"],
+            DockerVerb::CopyIn => &["from", "path"],
+            DockerVerb::Build => &["dockerfile", "tag", "args", "labels"],
+            DockerVerb::Sweep => &[],
+        }
+    }
+
+    /// The fields the verb cannot do without, in the order they are checked.
+    pub fn required(self) -> &'static [RequiredField] {
+        const COPY_OUT: &str = "docker: { copy_out: app, path: /data, to: backup.tar }";
+        const COPY_IN: &str = "docker: { copy_in: app, from: backup.tar, path: / }";
+        const REPLACE: &[RequiredField] = &[need(
+            "image",
+            "docker: { replace: app, image: \"demo-app:2\" }",
+        )];
+        const EXEC: &[RequiredField] = &[need(
+            "argv",
+            "docker: { exec: app, argv: [cat, /data/FORMAT] }",
+        )];
+        const WAIT: &[RequiredField] = &[RequiredField {
+            field: "until",
+            or: Some("log"),
+            example: "docker: { wait: app, until: healthy, for: 30s }",
+        }];
+        const COPY_OUT_NEEDS: &[RequiredField] = &[need("path", COPY_OUT), need("to", COPY_OUT)];
+        const COPY_IN_NEEDS: &[RequiredField] = &[need("from", COPY_IN), need("path", COPY_IN)];
+        const BUILD: &[RequiredField] = &[need("tag", "docker: { build: ., tag: \"demo-app:1\" }")];
+        match self {
+            DockerVerb::Replace => REPLACE,
+            DockerVerb::Exec => EXEC,
+            DockerVerb::Wait => WAIT,
+            DockerVerb::CopyOut => COPY_OUT_NEEDS,
+            DockerVerb::CopyIn => COPY_IN_NEEDS,
+            DockerVerb::Build => BUILD,
+            _ => &[],
+        }
+    }
+}
+
+/// A required field that nothing stands in for.
+const fn need(field: &'static str, example: &'static str) -> RequiredField {
+    RequiredField {
+        field,
+        or: None,
+        example,
+    }
+}
+
+impl fmt::Display for DockerVerb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl DockerAction {
+    /// The verbs set in the action, with their subjects, in the order of
+    /// [`DockerVerb::ALL`]. A checked action has exactly one.
+    pub fn verbs(&self) -> Vec<(DockerVerb, &Spanned<String>)> {
+        DockerVerb::ALL
+            .into_iter()
+            .filter_map(|verb| self.subject(verb).as_ref().map(|s| (verb, s)))
+            .collect()
+    }
+
+    fn subject(&self, verb: DockerVerb) -> &Option<Spanned<String>> {
+        match verb {
+            DockerVerb::Run => &self.run,
+            DockerVerb::Start => &self.start,
+            DockerVerb::Stop => &self.stop,
+            DockerVerb::Restart => &self.restart,
+            DockerVerb::Remove => &self.remove,
+            DockerVerb::Replace => &self.replace,
+            DockerVerb::Exec => &self.exec,
+            DockerVerb::Wait => &self.wait,
+            DockerVerb::CopyOut => &self.copy_out,
+            DockerVerb::CopyIn => &self.copy_in,
+            DockerVerb::Build => &self.build,
+            DockerVerb::Sweep => &self.sweep,
+        }
+    }
+
+    /// The fields set in the action (verbs aside), with where they are.
+    pub fn fields(&self) -> Vec<(&'static str, Location)> {
+        fn at<T>(v: &Option<Spanned<T>>) -> Option<Location> {
+            v.as_ref().map(|v| v.referenced)
+        }
+        fn first<T>(map: &IndexMap<String, Spanned<T>>) -> Option<Location> {
+            map.values().next().map(|v| v.referenced)
+        }
+        let all = [
+            ("name", at(&self.name)),
+            ("image", at(&self.image)),
+            ("env", first(&self.env)),
+            ("command", at(&self.command)),
+            ("entrypoint", at(&self.entrypoint)),
+            ("ports", at(&self.ports)),
+            ("volumes", at(&self.volumes)),
+            ("network", at(&self.network)),
+            ("labels", first(&self.labels)),
+            ("healthcheck", at(&self.healthcheck)),
+            ("grace", at(&self.grace)),
+            ("argv", at(&self.argv)),
+            ("user", at(&self.user)),
+            ("workdir", at(&self.workdir)),
+            ("until", at(&self.until)),
+            ("for", at(&self.within)),
+            ("exit_code", at(&self.exit_code)),
+            ("log", at(&self.log)),
+            ("times", at(&self.times)),
+            ("path", at(&self.path)),
+            ("to", at(&self.to)),
+            ("from", at(&self.from)),
+            ("dockerfile", at(&self.dockerfile)),
+            ("tag", at(&self.tag)),
+            ("args", first(&self.args)),
+        ];
+        all.into_iter()
+            .filter_map(|(name, at)| at.map(|at| (name, at)))
+            .collect()
+    }
 }
 
 /// `volumes:` is a list of mounts for `run`, and a yes/no for `remove`.

@@ -202,6 +202,16 @@ pub trait Lookup {
     fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError>;
 }
 
+/// Resolves nothing: every `${…}` stays as written, for text meant for any
+/// run (a runbook), not one.
+pub struct AsWritten;
+
+impl Lookup for AsWritten {
+    fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
+        Ok(Some(Value::String(format!("${{{}}}", reference.display()))))
+    }
+}
+
 /// A template problem with where it is, for a located diagnostic.
 #[derive(Debug, Clone)]
 pub struct TemplateError {

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::kind::StepKind;
+
 /// Version of the record's shape.
 pub const SCHEMA: u32 = 1;
 
@@ -97,7 +99,7 @@ pub struct Intervention {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
     pub name: String,
-    pub kind: String,
+    pub kind: StepKind,
     pub phase: Phase,
     pub outcome: Outcome,
     /// RFC 3339; absent for a step that never started.
@@ -198,5 +200,26 @@ impl RunRecord {
     /// Wall time less human time.
     pub fn machine_ms(&self) -> u64 {
         self.duration_ms.saturating_sub(self.human_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step line as records have always stored it: `kind` a plain string.
+    const OLD_STEP: &str = r#"{"name":"Restore","kind":"manual","phase":"steps","outcome":"manual_done","started_at":"2026-11-02T10:00:00.000Z","duration_ms":1200,"human_ms":1100,"attempts":1,"budget_ms":null,"over_budget":false,"owner":null,"intervention":null,"error":null,"duration_us":1200000}"#;
+
+    #[test]
+    fn an_old_step_record_round_trips_with_its_kind_as_a_string() {
+        let step: StepRecord = serde_json::from_str(OLD_STEP).unwrap();
+        assert_eq!(step.kind, StepKind::Manual);
+        assert_eq!(serde_json::to_string(&step).unwrap(), OLD_STEP);
+        for kind in StepKind::ALL {
+            let line = OLD_STEP.replace(r#""manual""#, &format!("\"{kind}\""));
+            let step: StepRecord = serde_json::from_str(&line).unwrap();
+            assert_eq!(step.kind, kind);
+            assert_eq!(serde_json::to_string(&step).unwrap(), line);
+        }
     }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{intervention_what, outcome_key};
 use crate::history::{Comparison, Delta};
+use crate::kind::StepKind;
 use crate::record::format::{duration_ms, offset_ms, parse_time, when};
 use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
@@ -17,7 +18,7 @@ use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, Ste
 struct StepData {
     n: usize,
     name: String,
-    kind: String,
+    kind: StepKind,
     phase: &'static str,
     outcome: &'static str,
     outcome_label: &'static str,
@@ -324,7 +325,7 @@ fn interventions_card(html: &mut String, record: &RunRecord) {
             .as_ref()
             .is_some_and(|i| i.kind != InterventionKind::ManualStep)
     });
-    let manual = count_steps(record, |s| s.kind == "manual");
+    let manual = count_steps(record, |s| s.kind == StepKind::Manual);
     let helped = count_steps(record, |s| {
         s.intervention.as_ref().is_some_and(|i| i.needed_help)
     });
@@ -488,7 +489,7 @@ fn step_row(
          <div class=\"lbl\"><span class=\"dot\"></span><span class=\"name\">{}</span><span class=\"kind\">{}</span></div>\
          <div class=\"track\">",
         esc(&step.name),
-        esc(&step.kind)
+        esc(step.kind.as_str())
     ));
     phase_band(html, band);
     if let Some(b) = run_budget {
@@ -661,7 +662,7 @@ fn steps_table(html: &mut String, placed: &[Placed<'_>]) {
              <td class=\"num\">{baseline}</td><td>{}</td></tr>\n",
             i + 1,
             esc(&step.name),
-            esc(&step.kind),
+            esc(step.kind.as_str()),
             outcome_key(step.outcome),
             esc(step.outcome.label()),
             p.start.map_or("–".into(), |s| format!("+{}", duration_ms(s))),
@@ -682,7 +683,7 @@ fn step_data(n: usize, p: &Placed<'_>) -> StepData {
     StepData {
         n: n + 1,
         name: step.name.clone(),
-        kind: step.kind.clone(),
+        kind: step.kind,
         phase: match step.phase {
             Phase::Steps => "steps",
             Phase::Cleanup => "cleanup",

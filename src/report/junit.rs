@@ -112,7 +112,7 @@ fn step_case(record: &RunRecord, step: &StepRecord) -> TestCase {
     if let Some(owner) = &step.owner {
         properties.push(Property::new("owner", owner.as_str()));
     }
-    if step.kind == "manual" {
+    if step.kind == crate::kind::StepKind::Manual {
         properties.push(Property::new("manual", "true"));
     }
     if let Some(i) = &step.intervention {

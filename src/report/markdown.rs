@@ -285,7 +285,7 @@ fn every_step(out: &mut String, record: &RunRecord) {
             "| {} | {} | {} | {} | {} | {} | {} | {} | {}{} | {} |\n",
             n + 1,
             step_name(step),
-            cell(&step.kind),
+            cell(step.kind.as_str()),
             outcome(step.outcome),
             time(step.duration_ms),
             time(step.machine_ms()),

@@ -141,7 +141,7 @@ impl Observer for LogObserver {
                 tracing::debug!(group = name, steps, "parallel group started")
             }
             Event::StepStarted { name, kind, .. } => {
-                tracing::debug!(step = name, kind, "step started")
+                tracing::debug!(step = name, kind = kind.as_str(), "step started")
             }
             Event::AttemptFailed {
                 name,
@@ -236,7 +236,7 @@ mod tests {
     fn leaky(secret: &str) -> RunRecord {
         let step = StepRecord {
             name: format!("Log in as {secret}"),
-            kind: "http".into(),
+            kind: crate::kind::StepKind::Http,
             phase: Phase::Steps,
             outcome: Outcome::Intervened,
             started_at: Some("2026-03-12T10:15:00.000Z".into()),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::after_run::AfterRun;
+use crate::kind::StepKind;
 use crate::record::format::duration_ms;
 use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 use crate::redact::redact;
@@ -148,7 +149,7 @@ impl Observer for Progress {
                     }
                 }
             }
-            Event::StepStarted { name, kind, .. } => self.step_started(name, kind),
+            Event::StepStarted { name, kind, .. } => self.step_started(name, kind.as_str()),
             Event::AttemptFailed {
                 name,
                 attempt,
@@ -393,7 +394,7 @@ fn summary_rows(record: &RunRecord) -> Vec<[String; 5]> {
 /// human time, help.
 fn flags(record: &RunRecord, step: &StepRecord) -> Vec<String> {
     let mut flags = Vec::new();
-    if step.kind == "parallel" {
+    if step.kind == StepKind::Parallel {
         flags.extend(group_spread(record, &step.name));
     }
     if step.over_budget {

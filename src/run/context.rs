@@ -10,6 +10,7 @@ use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
 use crate::drill::model::{Location, Step};
 use crate::drill::template::TemplateError;
+use crate::kind::StepKind;
 use crate::record::format::{millis, timestamp};
 use crate::record::{Outcome, Phase, SourceSpot, StepRecord};
 use crate::steps::ResolvedTarget;
@@ -25,10 +26,9 @@ pub(crate) struct Executor<'a> {
 }
 
 impl Executor<'_> {
-    pub(super) fn kind_of(step: &Step) -> &'static str {
-        crate::drill::validate::step_kinds(step)
-            .first()
-            .map_or("unknown", |(kind, _)| kind)
+    pub(super) fn kind_of(step: &Step) -> StepKind {
+        step.kind()
+            .expect("a loaded drill is checked: each step has exactly one kind")
     }
 
     fn owner<'s>(&'s self, step: &'s Step) -> Option<&'s str> {
@@ -40,7 +40,7 @@ impl Executor<'_> {
     pub(super) fn new_record(&self, step: &Step, name: &str, phase: Phase) -> StepRecord {
         StepRecord {
             name: name.to_string(),
-            kind: Self::kind_of(step).to_string(),
+            kind: Self::kind_of(step),
             phase,
             outcome: Outcome::Passed,
             started_at: None,

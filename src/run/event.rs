@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::kind::StepKind;
 use crate::record::{Phase, RunRecord, StepRecord};
 
 /// Something that happened during a run.
@@ -25,7 +26,7 @@ pub enum Event<'a> {
         phase: Phase,
         index: usize,
         name: &'a str,
-        kind: &'a str,
+        kind: StepKind,
     },
     /// A parallel group starts; its sub-steps follow, interleaved.
     GroupStarted {

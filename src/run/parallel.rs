@@ -17,8 +17,9 @@ use super::event::Event;
 use super::list::{ListRules, StepList};
 use super::scope::Scope;
 use super::step::StepClock;
-use crate::drill::model::{LocatedStep, ParallelGroup, Spanned};
+use crate::drill::model::{LocatedStep, ParallelGroup, Spanned, StepSpec};
 use crate::drill::template::{Renderer, to_text};
+use crate::kind::StepKind;
 use crate::record::format::millis;
 use crate::record::{Outcome, Phase, StepRecord};
 
@@ -62,7 +63,7 @@ impl Executor<'_> {
         cancel: &CancellationToken,
     ) -> (StepRecord, Vec<StepRecord>) {
         let step = &spanned.value;
-        let Some(group) = &step.parallel else {
+        let Some(StepSpec::Parallel(group)) = step.spec() else {
             unreachable!("run_group is only called for parallel steps");
         };
         let g = &group.value;
@@ -70,7 +71,7 @@ impl Executor<'_> {
             phase,
             index,
             name,
-            kind: "parallel",
+            kind: StepKind::Parallel,
         });
         let clock = StepClock::start(step);
         let mut record = self.started_record(step, name, phase);
@@ -212,7 +213,7 @@ impl Executor<'_> {
 /// The branches of a group: one per item of `for_each` (all its steps,
 /// each named after the item), else one per step.
 fn branches_of<'a>(name: &str, g: &'a ParallelGroup, items: Option<Vec<Value>>) -> Vec<Branch<'a>> {
-    let sub_names = crate::drill::validate::step_names(&g.steps.value);
+    let sub_names = crate::steps::step_names(&g.steps.value);
     match items {
         Some(items) => items
             .into_iter()

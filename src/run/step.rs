@@ -78,7 +78,7 @@ impl Executor<'_> {
         let skip_missing = phase == Phase::Cleanup;
         let resolved = self
             .resolve_step(step, scope, skip_missing, |renderer| {
-                Action::resolve(step, renderer, &self.target)
+                crate::steps::resolve(step, renderer, &self.target)
             })
             .and_then(|action| action.map_err(|err| (Outcome::Failed, err)));
         let action = match resolved {
@@ -190,7 +190,7 @@ impl Executor<'_> {
             let mut renderer = Renderer::new(scope);
             let path = renderer.string(&wait.value.http);
             WaitPlan {
-                url: crate::steps::http::join_url(self.target.base_url.as_deref(), &path),
+                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path),
                 within: wait.value.within.value.0,
                 every: wait
                     .value

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::kind::StepKind;
 use crate::record::{InterventionKind, Outcome, Phase, RunRecord, StepRecord};
 
 /// Why a run fails, in words; empty when it passes. `strict` adds the
@@ -58,7 +59,7 @@ fn strict_step_reasons(step: &StepRecord, phase: &str, reasons: &mut Vec<String>
             reasons.push(format!("--strict: {phase} `{}` needed help{by}", step.name));
         }
     }
-    if step.outcome == Outcome::Skipped && step.kind == "manual" {
+    if step.outcome == Outcome::Skipped && step.kind == StepKind::Manual {
         reasons.push(format!(
             "--strict: manual step `{}` was not done",
             step.name

@@ -9,9 +9,99 @@ use regex::Regex;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::{Attempt, Captured, StepContext, excerpt, register_secret_capture};
-use crate::drill::model::{CaptureSpec, ExecAction, Step};
+use super::attempt::{Attempt, Captured, excerpt, register_secret_capture, shorten};
+use super::check_context::CheckContext;
+use super::context::StepContext;
+use super::kind::{Action, AttemptFuture, Kind, Resolved, Results};
+use super::target::ResolvedTarget;
+use crate::drill::diagnostic::Diagnostic;
+use crate::drill::model::{CaptureSpec, ExecAction, Spanned, Step};
 use crate::drill::template::Renderer;
+use crate::kind::StepKind;
+
+/// An `exec:` step as written.
+pub struct ExecKind<'a>(pub &'a Spanned<Box<ExecAction>>);
+
+impl ExecKind<'_> {
+    /// The command as written, templates and all.
+    fn command(&self) -> Option<String> {
+        let e = &self.0.value;
+        match (&e.argv, &e.shell) {
+            (Some(argv), _) => {
+                let words: Vec<&str> = argv.value.iter().map(|a| a.value.as_str()).collect();
+                Some(words.join(" "))
+            }
+            (None, Some(shell)) => Some(shell.value.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+impl Kind for ExecKind<'_> {
+    fn check(&self, ctx: &mut CheckContext<'_, '_>) {
+        let exec = self.0;
+        let e = &exec.value;
+        match (&e.argv, &e.shell) {
+            (Some(argv), None) => {
+                if argv.value.is_empty() {
+                    ctx.error(argv.referenced, "`argv` is empty: name the program to run");
+                }
+                for arg in &argv.value {
+                    ctx.render_string(arg);
+                }
+            }
+            (None, Some(shell)) => ctx.render_string(shell),
+            (Some(_), Some(shell)) => ctx.push(
+                Diagnostic::new(
+                    shell.referenced,
+                    "an exec step has `argv` or `shell`, not both",
+                )
+                .at_key("shell")
+                .with_help("prefer `argv`: it never goes through a shell"),
+            ),
+            (None, None) => ctx.push(
+                Diagnostic::new(
+                    exec.referenced,
+                    "an exec step needs `argv` (a list) or `shell` (a string)",
+                )
+                .with_help("for example `exec: { argv: [echo, hello] }`"),
+            ),
+        }
+        for value in e.env.values() {
+            ctx.render_string(value);
+        }
+        if let Some(cwd) = &e.cwd {
+            ctx.render_string(cwd);
+        }
+    }
+
+    fn auto_name(&self) -> String {
+        self.command()
+            .map_or_else(|| "step".to_string(), |command| shorten(&command))
+    }
+
+    fn results(&self) -> Results {
+        Results::ProgramOutput
+    }
+
+    fn describe_runbook(&self, _step: &Step) -> String {
+        let mut text = format!("Run `{}`", self.command().unwrap_or_default());
+        if let Some(cwd) = &self.0.value.cwd {
+            text.push_str(&format!(" in `{}`", cwd.value));
+        }
+        format!("{text}.")
+    }
+
+    fn resolve(
+        &self,
+        step: &Step,
+        renderer: &mut Renderer<'_>,
+        _target: &ResolvedTarget,
+    ) -> Result<Action, String> {
+        ExecCommand::resolve(&self.0.value, step, renderer)
+            .map(|command| Box::new(command) as Action)
+    }
+}
 
 /// What a program's result must look like; shared with Docker `exec`.
 #[derive(Debug, Default)]
@@ -196,21 +286,9 @@ impl ExecCommand {
         })
     }
 
-    /// The command line, for `plan` and logs.
-    pub fn describe(&self) -> String {
-        if self.shell {
-            format!(
-                "sh -c {:?}",
-                self.argv.last().map(String::as_str).unwrap_or_default()
-            )
-        } else {
-            self.argv.join(" ")
-        }
-    }
-
     /// Runs the program to completion. Dropping the future (timeout,
     /// Ctrl-C) kills it.
-    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
         let Some((program, args)) = self.argv.split_first() else {
             return Attempt::failed("nothing to run");
         };
@@ -283,4 +361,67 @@ async fn read_bounded<R: AsyncRead + Unpin>(
         ));
     }
     Ok(String::from_utf8_lossy(&buffer).into_owned())
+}
+
+impl Resolved for ExecCommand {
+    fn kind(&self) -> StepKind {
+        StepKind::Exec
+    }
+
+    fn own_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The command line, for `plan` and logs.
+    fn describe(&self) -> String {
+        if self.shell {
+            format!(
+                "sh -c {:?}",
+                self.argv.last().map(String::as_str).unwrap_or_default()
+            )
+        } else {
+            self.argv.join(" ")
+        }
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.run(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    #[test]
+    fn argv_and_shell_together_point_at_shell() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - exec: { argv: [ls], shell: ls }\n"),
+            "3:25 an exec step has `argv` or `shell`, not both (prefer `argv`: it never goes through a shell)"
+        );
+    }
+
+    #[test]
+    fn an_empty_argv_is_refused() {
+        assert_eq!(
+            problem("drill: d\nsteps:\n  - exec: { argv: [] }\n"),
+            "3:19 `argv` is empty: name the program to run ()"
+        );
+    }
+
+    #[test]
+    fn a_capture_reads_only_what_a_program_gives() {
+        let yaml = "drill: d\nsteps:\n  - exec: { argv: [ls] }\n    capture: { x: status }\n";
+        assert_eq!(
+            problem(yaml),
+            "4:19 capture `x` of an exec step cannot read `status` (use `stdout`, `stderr`, `exit_code` or `{ stdout_regex: \"…\" }`)"
+        );
+    }
+
+    #[test]
+    fn unnamed_programs_are_named_by_their_command() {
+        let yaml =
+            "drill: d\nsteps:\n  - exec: { argv: [echo, hi] }\n  - exec: { shell: \"ls | wc\" }\n";
+        assert_eq!(names(yaml), ["echo hi", "ls | wc"]);
+    }
 }

@@ -3,9 +3,52 @@
 
 use std::time::Instant;
 
-use super::{Attempt, StepContext, Verdict};
+use super::attempt::{Attempt, Verdict, shorten};
+use super::check_context::CheckContext;
+use super::context::StepContext;
+use super::kind::{Action, AttemptFuture, Kind, Resolved};
+use super::target::ResolvedTarget;
+use crate::drill::model::{Spanned, Step};
+use crate::drill::template::Renderer;
+use crate::kind::StepKind;
 use crate::operator::{ManualAnswer, ManualRequest, ManualResult};
 use crate::record::{Intervention, InterventionKind};
+
+/// A `manual:` step as written: the instructions.
+pub struct ManualKind<'a>(pub &'a Spanned<String>);
+
+impl Kind for ManualKind<'_> {
+    fn check(&self, ctx: &mut CheckContext<'_, '_>) {
+        ctx.render_string(self.0);
+    }
+
+    fn auto_name(&self) -> String {
+        shorten(self.0.value.lines().next().unwrap_or("manual step"))
+    }
+
+    /// The instructions, quoted.
+    fn describe_runbook(&self, _step: &Step) -> String {
+        let quoted: Vec<String> = self
+            .0
+            .value
+            .trim()
+            .lines()
+            .map(|l| format!("> {l}"))
+            .collect();
+        quoted.join("\n")
+    }
+
+    fn resolve(
+        &self,
+        _step: &Step,
+        renderer: &mut Renderer<'_>,
+        _target: &ResolvedTarget,
+    ) -> Result<Action, String> {
+        Ok(Box::new(ManualPrompt {
+            instructions: renderer.string(self.0),
+        }))
+    }
+}
 
 /// A manual step ready to show.
 #[derive(Debug)]
@@ -16,7 +59,7 @@ pub struct ManualPrompt {
 
 impl ManualPrompt {
     /// Asks the operator and times the answer.
-    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub async fn ask(&self, ctx: &StepContext<'_>) -> Attempt {
         let request = ManualRequest {
             step: ctx.step_name.to_string(),
             instructions: self.instructions.clone(),
@@ -49,5 +92,36 @@ impl ManualPrompt {
             human,
             intervention,
         }
+    }
+}
+
+impl Resolved for ManualPrompt {
+    fn kind(&self) -> StepKind {
+        StepKind::Manual
+    }
+
+    fn is_manual(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> String {
+        format!("ask a person: {}", self.instructions)
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.ask(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::problem;
+
+    #[test]
+    fn instructions_may_use_only_defined_names() {
+        assert_eq!(
+            problem("drill: d\nvars: { tenant: a }\nsteps:\n  - manual: \"Restore ${tenat}\"\n"),
+            "4:22 `tenat` is not defined (did you mean `tenant`?)"
+        );
     }
 }

@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use crate::drill::validate::MATCHERS;
+/// The matchers `expect.json` and `expect.headers` understand.
+pub const MATCHERS: &[&str] = &[
+    "exists", "contains", "matches", "lt", "le", "gt", "ge", "eq", "ne", "length", "one_of",
+];
 
 /// Checks `actual` (`None`: nothing was found) against `expected`. The
 /// error says what was expected and what was there.

@@ -127,7 +127,7 @@ impl Operator for Scripted {
 /// Loads and checks a drill written in the test; panics with the rendered
 /// diagnostics when it is invalid.
 pub fn drill(text: &str) -> LoadedDrill {
-    firedrill::drill::load_bytes(Path::new("test.yaml"), text.as_bytes().to_vec(), &[])
+    firedrill::steps::load_bytes(Path::new("test.yaml"), text.as_bytes().to_vec(), &[])
         .unwrap_or_else(|d| panic!("the test's drill is invalid:\n{}", d.render(false)))
 }
 

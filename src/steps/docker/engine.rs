@@ -6,7 +6,8 @@ use bollard::Docker;
 use bollard::errors::Error as DockerError;
 use tokio::sync::OnceCell;
 
-use super::DEFAULT_HOST;
+/// Where the engine is when neither `target.docker` nor `DOCKER_HOST` say.
+pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// The connection to the Docker engine, opened on the first Docker step so
 /// drills without one never touch it.
@@ -82,7 +83,7 @@ pub fn describe(err: &DockerError) -> String {
         } => format!("{} (HTTP {status_code})", message.trim()),
         DockerError::RequestTimeoutError => "the engine did not answer in time".into(),
         DockerError::SocketNotFoundError(path) => format!("no socket at {path}"),
-        other => crate::steps::http::error_chain(other),
+        other => crate::steps::attempt::error_chain(other),
     }
 }
 

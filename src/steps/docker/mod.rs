@@ -6,11 +6,15 @@
 //! Everything this step kind creates carries the labels `firedrill.run` and
 //! `firedrill.drill`, so `sweep: run` can remove exactly what a run made.
 
-mod engine;
+mod check;
+pub mod engine;
+mod kind;
 mod ops;
+mod resolve;
 pub mod swarm;
 
-pub use engine::{Engine, describe};
+pub use engine::{DEFAULT_HOST, Engine, describe};
+pub use kind::DockerKind;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -18,106 +22,18 @@ use std::time::Duration;
 
 use bollard::models::HealthConfig;
 
+use super::attempt::{Attempt, Verdict};
+use super::context::StepContext;
 use super::exec::{OutputCaptures, OutputExpectations};
-use super::{Attempt, StepContext};
-use crate::drill::model::{DockerAction, Location, Spanned, Step, VolumesSpec};
-use crate::drill::template::Renderer;
+use super::kind::{AttemptFuture, Resolved};
+use crate::kind::StepKind;
 use ops::Ops;
 
 /// The label every object firedrill creates carries: the run id.
 pub const RUN_LABEL: &str = "firedrill.run";
 /// The label with the drill's name.
 pub const DRILL_LABEL: &str = "firedrill.drill";
-/// Where the engine is when neither `target.docker` nor `DOCKER_HOST` say.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
-/// The verbs, and the fields each takes beside its subject.
-pub const VERBS: &[(&str, &[&str])] = &[
-    (
-        "run",
-        &[
-            "name",
-            "env",
-            "command",
-            "entrypoint",
-            "ports",
-            "volumes",
-            "network",
-            "labels",
-            "healthcheck",
-            "user",
-            "workdir",
-        ],
-    ),
-    ("start", &["healthcheck"]),
-    ("stop", &["grace"]),
-    ("restart", &["grace", "healthcheck"]),
-    ("remove", &["volumes"]),
-    ("replace", &["image", "grace", "healthcheck"]),
-    ("exec", &["argv", "env", "user", "workdir"]),
-    ("wait", &["until", "for", "exit_code", "log", "times"]),
-    ("copy_out", &["path", "to"]),
-    ("copy_in", &["from", "path"]),
-    ("build", &["dockerfile", "tag", "args", "labels"]),
-    ("sweep", &[]),
-];
-
-/// The verbs set in an action, with their subjects.
-pub fn verbs(action: &DockerAction) -> Vec<(&'static str, &Spanned<String>)> {
-    let all = [
-        ("run", &action.run),
-        ("start", &action.start),
-        ("stop", &action.stop),
-        ("restart", &action.restart),
-        ("remove", &action.remove),
-        ("replace", &action.replace),
-        ("exec", &action.exec),
-        ("wait", &action.wait),
-        ("copy_out", &action.copy_out),
-        ("copy_in", &action.copy_in),
-        ("build", &action.build),
-        ("sweep", &action.sweep),
-    ];
-    all.into_iter()
-        .filter_map(|(verb, subject)| subject.as_ref().map(|s| (verb, s)))
-        .collect()
-}
-
-/// The fields set in an action, with where they are.
-pub fn fields(a: &DockerAction) -> Vec<(&'static str, Location)> {
-    let mut set = Vec::new();
-    let mut add = |name: &'static str, at: Option<Location>| {
-        if let Some(at) = at {
-            set.push((name, at));
-        }
-    };
-    add("name", a.name.as_ref().map(|v| v.referenced));
-    add("image", a.image.as_ref().map(|v| v.referenced));
-    add("env", a.env.values().next().map(|v| v.referenced));
-    add("command", a.command.as_ref().map(|v| v.referenced));
-    add("entrypoint", a.entrypoint.as_ref().map(|v| v.referenced));
-    add("ports", a.ports.as_ref().map(|v| v.referenced));
-    add("volumes", a.volumes.as_ref().map(|v| v.referenced));
-    add("network", a.network.as_ref().map(|v| v.referenced));
-    add("labels", a.labels.values().next().map(|v| v.referenced));
-    add("healthcheck", a.healthcheck.as_ref().map(|v| v.referenced));
-    add("grace", a.grace.as_ref().map(|v| v.referenced));
-    add("argv", a.argv.as_ref().map(|v| v.referenced));
-    add("user", a.user.as_ref().map(|v| v.referenced));
-    add("workdir", a.workdir.as_ref().map(|v| v.referenced));
-    add("until", a.until.as_ref().map(|v| v.referenced));
-    add("for", a.within.as_ref().map(|v| v.referenced));
-    add("exit_code", a.exit_code.as_ref().map(|v| v.referenced));
-    add("log", a.log.as_ref().map(|v| v.referenced));
-    add("times", a.times.as_ref().map(|v| v.referenced));
-    add("path", a.path.as_ref().map(|v| v.referenced));
-    add("to", a.to.as_ref().map(|v| v.referenced));
-    add("from", a.from.as_ref().map(|v| v.referenced));
-    add("dockerfile", a.dockerfile.as_ref().map(|v| v.referenced));
-    add("tag", a.tag.as_ref().map(|v| v.referenced));
-    add("args", a.args.values().next().map(|v| v.referenced));
-    set
-}
 /// What `wait` waits for.
 #[derive(Debug)]
 pub enum Until {
@@ -214,253 +130,9 @@ pub struct DockerCommand {
     pub health: Option<HttpHealth>,
 }
 
-/// How long `wait` and health polls wait unless told.
-const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
 impl DockerCommand {
-    /// Resolves templates.
-    pub fn resolve(a: &DockerAction, step: &Step, r: &mut Renderer<'_>) -> Result<Self, String> {
-        let strings = |r: &mut Renderer<'_>, list: &Option<Spanned<Vec<Spanned<String>>>>| {
-            list.as_ref()
-                .map(|l| l.value.iter().map(|s| r.string(s)).collect::<Vec<_>>())
-        };
-        let env: Vec<String> = a
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", r.string(v)))
-            .collect();
-        let labels: HashMap<String, String> = a
-            .labels
-            .iter()
-            .map(|(k, v)| (k.clone(), r.string(v)))
-            .collect();
-        let grace = a.grace.as_ref().map(|g| g.value.0);
-        let opt =
-            |r: &mut Renderer<'_>, v: &Option<Spanned<String>>| v.as_ref().map(|s| r.string(s));
-        let required = |r: &mut Renderer<'_>, v: &Option<Spanned<String>>, field: &str| {
-            v.as_ref()
-                .map(|s| r.string(s))
-                .ok_or_else(|| format!("this docker action needs `{field}`"))
-        };
-        let mut health = None;
-        let mut engine_healthcheck = None;
-        if let Some(check) = &a.healthcheck {
-            let c = &check.value;
-            if let Some(path) = &c.http {
-                health = Some(HttpHealth {
-                    path: r.string(path),
-                    within: c.within.map_or(DEFAULT_WAIT, |w| w.0),
-                });
-            }
-            if let Some(cmd) = &c.cmd {
-                let nanos = |d: Option<crate::drill::model::HumanDuration>| {
-                    d.map(|d| d.0.as_nanos() as i64)
-                };
-                let mut test = vec!["CMD".to_string()];
-                test.extend(cmd.iter().cloned());
-                engine_healthcheck = Some(HealthConfig {
-                    test: Some(test),
-                    interval: nanos(c.interval),
-                    timeout: nanos(c.timeout),
-                    retries: c.retries.map(i64::from),
-                    ..HealthConfig::default()
-                });
-            }
-        }
-        let Some((verb, subject)) = verbs(a).into_iter().next() else {
-            return Err("a docker step needs a verb: run, start, stop, …".into());
-        };
-        let subject = r.string(subject);
-        let op = match verb {
-            "run" => DockerOp::Run(Box::new(RunSpec {
-                image: subject,
-                name: opt(r, &a.name),
-                env,
-                command: strings(r, &a.command),
-                entrypoint: strings(r, &a.entrypoint),
-                ports: strings(r, &a.ports).unwrap_or_default(),
-                volumes: match a.volumes.as_ref().map(|v| &v.value) {
-                    Some(VolumesSpec::Mounts(mounts)) => mounts
-                        .iter()
-                        .map(|m| {
-                            r.text_at(
-                                m,
-                                &a.volumes
-                                    .as_ref()
-                                    .map_or(Location::UNKNOWN, |v| v.referenced),
-                            )
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                },
-                network: opt(r, &a.network),
-                labels,
-                engine_healthcheck,
-                user: opt(r, &a.user),
-                workdir: opt(r, &a.workdir),
-            })),
-            "start" => DockerOp::Start(subject),
-            "stop" => DockerOp::Stop {
-                name: subject,
-                grace,
-            },
-            "restart" => DockerOp::Restart {
-                name: subject,
-                grace,
-            },
-            "remove" => DockerOp::Remove {
-                name: subject,
-                volumes: matches!(
-                    a.volumes.as_ref().map(|v| &v.value),
-                    Some(VolumesSpec::Remove(true))
-                ),
-            },
-            "replace" => DockerOp::Replace {
-                name: subject,
-                image: required(r, &a.image, "image")?,
-                grace,
-            },
-            "exec" => {
-                let (expect, captures) = OutputExpectations::resolve(step, r)?;
-                DockerOp::Exec {
-                    container: subject,
-                    argv: strings(r, &a.argv).ok_or("a docker exec needs `argv`")?,
-                    env,
-                    user: opt(r, &a.user),
-                    workdir: opt(r, &a.workdir),
-                    expect,
-                    captures,
-                }
-            }
-            "wait" => {
-                let until = match (a.until.as_ref().map(|u| u.value.as_str()), &a.log) {
-                    (_, Some(text)) => Until::Log {
-                        text: r.string(text),
-                        times: a.times.as_ref().map_or(1, |t| t.value),
-                    },
-                    (Some("running"), None) => Until::Running,
-                    (Some("healthy"), None) => Until::Healthy,
-                    (Some("exited"), None) => Until::Exited(a.exit_code.as_ref().map(|c| c.value)),
-                    (Some(other), None) => {
-                        return Err(format!(
-                            "unknown `until: {other}`: use running, healthy or exited"
-                        ));
-                    }
-                    (None, None) => return Err("`wait` needs `until` or `log`".into()),
-                };
-                DockerOp::Wait {
-                    container: subject,
-                    until,
-                    within: a.within.as_ref().map_or(DEFAULT_WAIT, |w| w.value.0),
-                }
-            }
-            "copy_out" => DockerOp::CopyOut {
-                container: subject,
-                path: required(r, &a.path, "path")?,
-                to: PathBuf::from(required(r, &a.to, "to")?),
-            },
-            "copy_in" => DockerOp::CopyIn {
-                container: subject,
-                from: PathBuf::from(required(r, &a.from, "from")?),
-                path: required(r, &a.path, "path")?,
-            },
-            "build" => DockerOp::Build {
-                context: PathBuf::from(subject),
-                dockerfile: opt(r, &a.dockerfile).unwrap_or_else(|| "Dockerfile".into()),
-                tag: required(r, &a.tag, "tag")?,
-                args: a
-                    .args
-                    .iter()
-                    .map(|(k, v)| (k.clone(), r.string(v)))
-                    .collect(),
-                labels,
-            },
-            "sweep" => {
-                if subject != "run" {
-                    return Err(format!("`sweep: {subject}`: only `sweep: run` exists"));
-                }
-                DockerOp::Sweep
-            }
-            other => return Err(format!("unknown docker verb `{other}`")),
-        };
-        Ok(DockerCommand { op, health })
-    }
-
-    /// A timeout the action implies: a `wait` needs at least its `for`.
-    pub fn own_timeout(&self) -> Option<Duration> {
-        let health = self.health.as_ref().map(|h| h.within);
-        let wait = match &self.op {
-            DockerOp::Wait { within, .. } => Some(*within),
-            _ => None,
-        };
-        match (health, wait) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default() + Duration::from_secs(30)),
-        }
-    }
-
-    /// One line saying what it does, for `plan` and logs.
-    pub fn describe(&self) -> String {
-        match &self.op {
-            DockerOp::Run(spec) => format!(
-                "docker run {}{}",
-                spec.image,
-                spec.name
-                    .as_ref()
-                    .map(|n| format!(" as {n}"))
-                    .unwrap_or_default()
-            ),
-            DockerOp::Start(name) => format!("docker start {name}"),
-            DockerOp::Stop { name, .. } => format!("docker stop {name}"),
-            DockerOp::Restart { name, .. } => format!("docker restart {name}"),
-            DockerOp::Remove { name, volumes } => {
-                format!(
-                    "docker remove {name}{}",
-                    if *volumes { " and its volumes" } else { "" }
-                )
-            }
-            DockerOp::Replace { name, image, .. } => format!("docker replace {name} with {image}"),
-            DockerOp::Exec {
-                container, argv, ..
-            } => format!("docker exec {container} {}", argv.join(" ")),
-            DockerOp::Wait {
-                container,
-                until,
-                within,
-            } => format!(
-                "docker wait until {container} is {} (up to {})",
-                match until {
-                    Until::Running => "running".to_string(),
-                    Until::Healthy => "healthy".to_string(),
-                    Until::Exited(Some(code)) => format!("exited with {code}"),
-                    Until::Exited(None) => "exited".to_string(),
-                    Until::Log { text, times } => format!("logging {text:?} {times}x"),
-                },
-                humantime::format_duration(*within)
-            ),
-            DockerOp::CopyOut {
-                container,
-                path,
-                to,
-            } => {
-                format!("docker copy {container}:{path} to {}", to.display())
-            }
-            DockerOp::CopyIn {
-                container,
-                from,
-                path,
-            } => {
-                format!("docker copy {} into {container}:{path}", from.display())
-            }
-            DockerOp::Build { context, tag, .. } => {
-                format!("docker build {} as {tag}", context.display())
-            }
-            DockerOp::Sweep => "docker: remove everything this run created".to_string(),
-        }
-    }
-
     /// Runs the action, then the HTTP health poll if asked.
-    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
         let docker = match ctx.docker.docker().await {
             Ok(docker) => docker,
             Err(err) => return Attempt::failed(err),
@@ -529,7 +201,7 @@ impl DockerCommand {
             Ok(Some(attempt)) => attempt,
             Ok(None) => Attempt::passed(Vec::new()),
         };
-        if !matches!(attempt.verdict, super::Verdict::Passed) {
+        if !matches!(attempt.verdict, Verdict::Passed) {
             return attempt;
         }
         if let Some(health) = &self.health {
@@ -547,5 +219,88 @@ impl DockerCommand {
             }
         }
         attempt
+    }
+}
+
+impl Resolved for DockerCommand {
+    fn kind(&self) -> StepKind {
+        StepKind::Docker
+    }
+
+    /// A timeout the action implies: a `wait` needs at least its `for`.
+    fn own_timeout(&self) -> Option<Duration> {
+        let health = self.health.as_ref().map(|h| h.within);
+        let wait = match &self.op {
+            DockerOp::Wait { within, .. } => Some(*within),
+            _ => None,
+        };
+        match (health, wait) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or_default() + b.unwrap_or_default() + Duration::from_secs(30)),
+        }
+    }
+
+    /// One line saying what it does, for `plan` and logs.
+    fn describe(&self) -> String {
+        match &self.op {
+            DockerOp::Run(spec) => format!(
+                "docker run {}{}",
+                spec.image,
+                spec.name
+                    .as_ref()
+                    .map(|n| format!(" as {n}"))
+                    .unwrap_or_default()
+            ),
+            DockerOp::Start(name) => format!("docker start {name}"),
+            DockerOp::Stop { name, .. } => format!("docker stop {name}"),
+            DockerOp::Restart { name, .. } => format!("docker restart {name}"),
+            DockerOp::Remove { name, volumes } => {
+                format!(
+                    "docker remove {name}{}",
+                    if *volumes { " and its volumes" } else { "" }
+                )
+            }
+            DockerOp::Replace { name, image, .. } => format!("docker replace {name} with {image}"),
+            DockerOp::Exec {
+                container, argv, ..
+            } => format!("docker exec {container} {}", argv.join(" ")),
+            DockerOp::Wait {
+                container,
+                until,
+                within,
+            } => format!(
+                "docker wait until {container} is {} (up to {})",
+                match until {
+                    Until::Running => "running".to_string(),
+                    Until::Healthy => "healthy".to_string(),
+                    Until::Exited(Some(code)) => format!("exited with {code}"),
+                    Until::Exited(None) => "exited".to_string(),
+                    Until::Log { text, times } => format!("logging {text:?} {times}x"),
+                },
+                humantime::format_duration(*within)
+            ),
+            DockerOp::CopyOut {
+                container,
+                path,
+                to,
+            } => {
+                format!("docker copy {container}:{path} to {}", to.display())
+            }
+            DockerOp::CopyIn {
+                container,
+                from,
+                path,
+            } => {
+                format!("docker copy {} into {container}:{path}", from.display())
+            }
+            DockerOp::Build { context, tag, .. } => {
+                format!("docker build {} as {tag}", context.display())
+            }
+            DockerOp::Sweep => "docker: remove everything this run created".to_string(),
+        }
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.run(ctx))
     }
 }

@@ -14,8 +14,9 @@ use futures_util::StreamExt;
 
 use super::engine::{describe, status_of};
 use super::{DRILL_LABEL, HttpHealth, RUN_LABEL, RunSpec, Until};
+use crate::steps::attempt::excerpt;
+use crate::steps::context::StepContext;
 use crate::steps::exec::ProgramOutput;
-use crate::steps::{StepContext, excerpt};
 
 /// The Docker calls behind the verbs.
 pub(super) struct Ops<'a> {

@@ -300,7 +300,7 @@ pub(crate) fn task_failure(snap: &Snapshot, task: &Task) -> String {
 /// `service.slot` for replicated services, `service.node` for global ones,
 /// as the docker CLI names tasks.
 pub(crate) fn task_name(snap: &Snapshot, task: &Task) -> String {
-    let service = super::ops::service_name(snap.service);
+    let service = service_name(snap.service);
     match task.slot {
         Some(slot) if slot > 0 => format!("{service}.{slot}"),
         _ => format!("{service}.{}", hostname(snap.nodes, task)),
@@ -500,4 +500,14 @@ fn constrained(service: &Service) -> bool {
                 .as_ref()
         })
         .is_some_and(|c| !c.is_empty())
+}
+
+/// The service's name, or its id when the spec has none.
+pub(crate) fn service_name(service: &Service) -> String {
+    service
+        .spec
+        .as_ref()
+        .and_then(|spec| spec.name.clone())
+        .or_else(|| service.id.clone())
+        .unwrap_or_default()
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bollard::errors::Error as DockerError;
 
-use super::wait::Convergence;
+use super::facts::Convergence;
 
 /// A Swarm action's failure. `Display` is the one line a drill report shows.
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,7 @@
 mod assess_tests;
 mod converge;
 mod error;
+mod facts;
 mod ops;
 mod spec;
 mod wait;
@@ -40,9 +41,10 @@ mod tests;
 
 pub use converge::{DEFAULT_MONITOR, Failure, Progress, Snapshot, Streak, Until, Verdict, assess};
 pub use error::SwarmError;
+pub use facts::{Convergence, EngineUpdate, RollbackTiming, TaskFact};
 pub use ops::{Change, MAX_ATTEMPTS, Updated, create, remove, rollback, scale, sweep, update};
 pub use spec::{
     FailureAction, Healthcheck, Mode, Order, Owner, Port, PublishMode, RestartCondition,
     RestartPolicy, ServiceInput, UpdatePolicy, to_spec,
 };
-pub use wait::{Convergence, DEFAULT_POLL, EngineUpdate, RollbackTiming, TaskFact, wait};
+pub use wait::{DEFAULT_POLL, wait};

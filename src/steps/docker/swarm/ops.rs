@@ -14,6 +14,7 @@ use bollard::models::{Service, ServiceSpec};
 use bollard::query_parameters as q;
 
 use super::SwarmError;
+use super::converge::service_name;
 use super::error::{engine_message, from_engine};
 use super::spec::{Mode, Owner, ServiceInput, mode, to_spec};
 use crate::steps::docker::RUN_LABEL;
@@ -131,15 +132,6 @@ pub async fn sweep(docker: &Docker, run_id: &str) -> Result<Vec<String>, SwarmEr
             problems,
         })
     }
-}
-
-pub(crate) fn service_name(service: &Service) -> String {
-    service
-        .spec
-        .as_ref()
-        .and_then(|spec| spec.name.clone())
-        .or_else(|| service.id.clone())
-        .unwrap_or_default()
 }
 
 /// Inspect → `edit` → update with the inspected version, retried on "update

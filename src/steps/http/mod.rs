@@ -1,4 +1,10 @@
 //! `http`: one request against the target, its expectations and captures.
+//! `kind.rs` checks, names and describes the step as written; this module
+//! runs it.
+
+mod kind;
+
+pub use kind::HttpKind;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,11 +13,16 @@ use reqwest::Method;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
+use super::attempt::{Attempt, Captured, error_chain, excerpt, register_secret_capture};
+use super::context::StepContext;
+use super::json_path::compile_path;
+use super::kind::{AttemptFuture, Resolved};
 use super::matchers::{check, show};
-use super::{Attempt, Captured, ResolvedTarget, StepContext, excerpt, register_secret_capture};
+use super::target::{ResolvedTarget, join_url};
 use crate::drill::diagnostic::Diagnostic;
-use crate::drill::model::{CaptureSpec, HttpAction, Step, Target};
+use crate::drill::model::{CaptureSpec, Expect, HttpAction, HttpAuth, Step, Target};
 use crate::drill::template::{Renderer, to_text};
+use crate::kind::StepKind;
 
 /// A request body.
 #[derive(Debug)]
@@ -112,31 +123,11 @@ impl HttpRequest {
             .iter()
             .map(|(name, value)| (name.clone(), to_text(&r.value(value))))
             .collect();
-        let body = if let Some(json) = &spec.json {
-            Body::Json(r.value(json))
-        } else if let Some(text) = &spec.body {
-            Body::Text(r.string(text))
-        } else if let Some(form) = &spec.form {
-            Body::Form(
-                form.value
-                    .iter()
-                    .map(|(k, v)| (k.clone(), to_text(&r.value_at(v, &form.referenced))))
-                    .collect(),
-            )
-        } else {
-            Body::None
-        };
-        let auth = match &spec.auth {
-            Some(auth) => match (&auth.value.bearer, &auth.value.basic) {
-                (Some(token), _) => Some(Auth::Bearer(r.string(token))),
-                (None, Some(basic)) => Some(Auth::Basic {
-                    user: r.string(&basic.user),
-                    password: basic.password.as_ref().map(|p| r.string(p)),
-                }),
-                (None, None) => None,
-            },
-            None => None,
-        };
+        let body = Body::resolve(spec, r);
+        let auth = spec
+            .auth
+            .as_ref()
+            .and_then(|auth| Auth::resolve(&auth.value, r));
         if auth.is_some() {
             // The step's own credentials replace the target's.
             headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
@@ -144,37 +135,11 @@ impl HttpRequest {
         let target_headers = (headers == target.headers)
             .then(|| parsed.headers.clone())
             .flatten();
-        let mut expect = Expectations::default();
-        if let Some(e) = &step.expect {
-            let e = &e.value;
-            expect.status = e.status.as_ref().map(|s| s.value.codes());
-            for (name, value) in &e.headers {
-                expect.headers.push((name.clone(), r.value(value)));
-            }
-            for (path, value) in &e.json {
-                let rendered = r.text_at(path, &value.referenced);
-                let compiled = compile_path(&rendered)?;
-                expect.json.push((rendered, compiled, r.value(value)));
-            }
-            expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
-        }
-        let mut captures = Vec::new();
-        for (name, spec) in &step.capture {
-            let (source, secret) = match &spec.value {
-                CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
-                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
-                CaptureSpec::Map(map) => match (&map.path, &map.header) {
-                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
-                    (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
-                    (None, None) => return Err(format!("capture `{name}` has no source")),
-                },
-            };
-            captures.push(Capture {
-                name: name.clone(),
-                source,
-                secret,
-            });
-        }
+        let expect = match &step.expect {
+            Some(e) => Expectations::resolve(&e.value, r)?,
+            None => Expectations::default(),
+        };
+        let captures = Capture::resolve_all(step)?;
         Ok(HttpRequest {
             method,
             url,
@@ -191,14 +156,9 @@ impl HttpRequest {
         })
     }
 
-    /// `POST http://…/tenants`.
-    pub fn describe(&self) -> String {
-        format!("{} {}", self.method, self.url)
-    }
-
     /// Sends the request, reads the response (bounded), checks it and
     /// captures from it.
-    pub async fn attempt(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub async fn send(&self, ctx: &StepContext<'_>) -> Attempt {
         let mut builder = match &self.parsed_url {
             Some(url) => ctx.http.request(self.method.clone(), url.clone()),
             None => ctx.http.request(self.method.clone(), &self.url),
@@ -369,6 +329,109 @@ impl HttpRequest {
     }
 }
 
+impl Body {
+    /// The one body a request has (validation refused more than one).
+    fn resolve(spec: &HttpAction, r: &mut Renderer<'_>) -> Body {
+        if let Some(json) = &spec.json {
+            Body::Json(r.value(json))
+        } else if let Some(text) = &spec.body {
+            Body::Text(r.string(text))
+        } else if let Some(form) = &spec.form {
+            Body::Form(
+                form.value
+                    .iter()
+                    .map(|(k, v)| (k.clone(), to_text(&r.value_at(v, &form.referenced))))
+                    .collect(),
+            )
+        } else {
+            Body::None
+        }
+    }
+}
+
+impl Auth {
+    fn resolve(auth: &HttpAuth, r: &mut Renderer<'_>) -> Option<Auth> {
+        match (&auth.bearer, &auth.basic) {
+            (Some(token), _) => Some(Auth::Bearer(r.string(token))),
+            (None, Some(basic)) => Some(Auth::Basic {
+                user: r.string(&basic.user),
+                password: basic.password.as_ref().map(|p| r.string(p)),
+            }),
+            (None, None) => None,
+        }
+    }
+}
+
+impl Expectations {
+    /// The response side of `expect`, JSONPaths compiled.
+    fn resolve(e: &Expect, r: &mut Renderer<'_>) -> Result<Expectations, String> {
+        let mut expect = Expectations {
+            status: e.status.as_ref().map(|s| s.value.codes()),
+            ..Expectations::default()
+        };
+        for (name, value) in &e.headers {
+            expect.headers.push((name.clone(), r.value(value)));
+        }
+        for (path, value) in &e.json {
+            let rendered = r.text_at(path, &value.referenced);
+            let compiled = compile_path(&rendered)?;
+            expect.json.push((rendered, compiled, r.value(value)));
+        }
+        expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
+        Ok(expect)
+    }
+}
+
+impl Capture {
+    /// Every capture of the step, read from the response.
+    fn resolve_all(step: &Step) -> Result<Vec<Capture>, String> {
+        let mut captures = Vec::new();
+        for (name, spec) in &step.capture {
+            let (source, secret) = match &spec.value {
+                CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
+                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
+                CaptureSpec::Map(map) => match (&map.path, &map.header) {
+                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
+                    (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
+                    (None, None) => return Err(format!("capture `{name}` has no source")),
+                },
+            };
+            captures.push(Capture {
+                name: name.clone(),
+                source,
+                secret,
+            });
+        }
+        Ok(captures)
+    }
+}
+
+impl Resolved for HttpRequest {
+    fn kind(&self) -> StepKind {
+        StepKind::Http
+    }
+
+    fn own_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// `POST http://…/tenants`.
+    fn describe(&self) -> String {
+        format!("{} {}", self.method, self.url)
+    }
+
+    fn plan_details(&self) -> Vec<String> {
+        match &self.body {
+            Body::Json(body) => vec![format!("json: {body}")],
+            _ => Vec::new(),
+        }
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.send(ctx))
+    }
+}
+
 /// The HTTP client of a drill: certificates verified against the system's
 /// roots plus `target.ca_file`, or not at all with `target.insecure: true`.
 /// A CA file that cannot be read, or holds no certificate, is an error
@@ -451,138 +514,6 @@ fn query(path: &JsonPath, json: &Value) -> Option<Value> {
     }
 }
 
-/// Compiles a JSONPath once per distinct text: a drill runs the same paths
-/// many times, and parsing one costs more than the query.
-pub fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
-    thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Arc<JsonPath>>> =
-            std::cell::RefCell::new(std::collections::HashMap::new());
-    }
-    if let Some(found) = COMPILED.with(|cache| cache.borrow().get(path).cloned()) {
-        return Ok(found);
-    }
-    // serde_json_path parses nested brackets and parentheses by recursion:
-    // a few thousand levels overflow the stack, which aborts the process.
-    if nesting(path) > MAX_PATH_NESTING {
-        return Err(format!(
-            "invalid JSONPath `{}`: it nests brackets and parentheses deeper than {MAX_PATH_NESTING} levels",
-            super::excerpt(path, 30)
-        ));
-    }
-    let compiled =
-        Arc::new(JsonPath::parse(path).map_err(|err| format!("invalid JSONPath `{path}`: {err}"))?);
-    COMPILED.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        // Bounded: at most 10 000 paths of at most 4 KiB each.
-        if cache.len() < 10_000 && path.len() <= 4096 {
-            cache.insert(path.to_string(), compiled.clone());
-        }
-    });
-    Ok(compiled)
-}
-
-/// How deeply a JSONPath may nest `[…]` and `(…)`.
-pub const MAX_PATH_NESTING: usize = 32;
-
-/// The deepest nesting of brackets and parentheses in a JSONPath, outside
-/// its quoted strings.
-fn nesting(path: &str) -> usize {
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    let mut quote: Option<char> = None;
-    let mut chars = path.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(_), '\\') => {
-                chars.next();
-            }
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"') => quote = Some(c),
-            (None, '[' | '(') => {
-                depth += 1;
-                deepest = deepest.max(depth);
-            }
-            (None, ']' | ')') => depth = depth.saturating_sub(1),
-            (None, _) => {}
-        }
-    }
-    deepest
-}
-
-/// A URL that names its own scheme and host, and is never joined to
-/// `base_url`.
-pub fn is_absolute(url: &str) -> bool {
-    url.starts_with("http://") || url.starts_with("https://")
-}
-
-/// A step URL joined to `base_url` unless it is absolute.
-pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
-    if is_absolute(url) {
-        return Ok(url.to_string());
-    }
-    let Some(base) = base else {
-        return Err(format!(
-            "`{url}` is relative, and the drill has no target.base_url"
-        ));
-    };
-    Ok(format!(
-        "{}/{}",
-        base.trim_end_matches('/'),
-        url.trim_start_matches('/')
-    ))
-}
-
-/// The target's base URL and headers, parsed once for the whole run.
-///
-/// Parsing a URL's host (IDNA mapping included) is the most expensive part
-/// of building a request, and a drill's requests nearly all share the
-/// target's host: they are resolved against the parsed base instead.
-#[derive(Debug, Clone, Default)]
-pub struct ParsedTarget {
-    /// `base_url` with a trailing `/`, when it parses and has no query or
-    /// fragment (relative URLs are then joined to it).
-    base: Option<reqwest::Url>,
-    /// `target.headers`, when every one is a valid header.
-    pub headers: Option<reqwest::header::HeaderMap>,
-}
-
-impl ParsedTarget {
-    pub fn new(base_url: Option<&str>, headers: &[(String, String)]) -> Self {
-        let base = base_url
-            .and_then(|b| reqwest::Url::parse(&format!("{}/", b.trim_end_matches('/'))).ok())
-            .filter(|b| b.query().is_none() && b.fragment().is_none() && !b.cannot_be_a_base());
-        let mut map = reqwest::header::HeaderMap::with_capacity(headers.len());
-        let mut valid = true;
-        for (name, value) in headers {
-            match (
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-                reqwest::header::HeaderValue::from_str(value),
-            ) {
-                (Ok(name), Ok(value)) => {
-                    map.append(name, value);
-                }
-                _ => valid = false,
-            }
-        }
-        ParsedTarget {
-            base,
-            headers: valid.then_some(map),
-        }
-    }
-
-    /// `joined` (what [`join_url`] made of `url`) parsed: relative URLs
-    /// from the parsed base, absolute ones from scratch.
-    pub fn url(&self, url: &str, joined: &str) -> Option<reqwest::Url> {
-        match &self.base {
-            // `./` keeps a first segment with a colon (`v1:batch`) a path.
-            Some(base) if !is_absolute(url) => base
-                .join(&format!("./{}", url.trim_start_matches('/')))
-                .ok(),
-            _ => reqwest::Url::parse(joined).ok(),
-        }
-    }
-}
-
 /// A send error in one line a person can act on: which address, and what
 /// kind of failure, never a raw hyper error chain.
 pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
@@ -602,90 +533,4 @@ pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
         );
     }
     format!("{what} to {url}: {cause}")
-}
-
-/// The innermost cause of an error, which is where the useful words are.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut innermost = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        innermost = cause.to_string();
-        source = cause.source();
-    }
-    innermost
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Joining to the parsed base must send exactly what parsing the joined
-    /// text would: the fast path may not change a single URL.
-    #[test]
-    fn urls_joined_to_the_parsed_base_are_the_ones_the_text_parses_to() {
-        let bases = [
-            "http://127.0.0.1:8080",
-            "http://127.0.0.1:8080/",
-            "https://api.example.com/v2/",
-            "http://[::1]:9/a/b",
-            "http://bücher.example/",
-            "http://h/api?x=1",
-            "http://h/#top",
-        ];
-        let urls = [
-            "",
-            "/",
-            "tenants",
-            "/tenants/t-1/users/ana",
-            "tenants/t 1?q=a b&r=ü#frag",
-            "v1:batch",
-            "/v1:batch/x",
-            "../../up",
-            "./here/./there/..",
-            "//other.host/x",
-            "?only=query",
-            "#only-fragment",
-            "%2F%2e%2e",
-            "a\\b",
-            "http://elsewhere:1/x",
-            "https://elsewhere/y?z",
-        ];
-        for base in bases {
-            let parsed = ParsedTarget::new(Some(base), &[]);
-            for url in urls {
-                let joined = join_url(Some(base), url).unwrap();
-                assert_eq!(
-                    parsed.url(url, &joined).map(String::from),
-                    reqwest::Url::parse(&joined).ok().map(String::from),
-                    "{base} + {url}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn target_headers_are_parsed_once_or_not_at_all() {
-        let good = [("X-A".to_string(), "1".to_string())];
-        assert_eq!(ParsedTarget::new(None, &good).headers.unwrap().len(), 1);
-        let bad = [("X-A".to_string(), "line\nbreak".to_string())];
-        assert!(ParsedTarget::new(None, &bad).headers.is_none());
-    }
-
-    /// Found by a hand-made probe: serde_json_path parses nesting by recursion,
-    /// and a few thousand levels overflowed the stack (an abort, not an
-    /// error). Deep nesting is refused before parsing.
-    #[test]
-    fn deeply_nested_json_paths_are_refused_not_a_stack_overflow() {
-        for path in [
-            format!("$[?{}@.a{}]", "(".repeat(5000), ")".repeat(5000)),
-            format!("$[?{}]{}", "@[?".repeat(3000), "]".repeat(3000)),
-        ] {
-            let err = compile_path(&path).unwrap_err();
-            assert!(err.contains("deeper than 32 levels"), "{err}");
-        }
-        // Brackets inside quoted names do not count; 32 levels still parse.
-        assert!(compile_path("$['[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[']").is_ok());
-        let deep = format!("$[?{}@.a{}]", "(".repeat(31), ")".repeat(31));
-        assert!(compile_path(&deep).is_ok(), "{deep}");
-    }
 }

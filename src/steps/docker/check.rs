@@ -1,0 +1,261 @@
+//! Checks of a `docker` step: one verb, only the fields that verb takes,
+//! the fields it needs, and the templates of every field. The verbs and
+//! their fields come from [`DockerVerb`], the one table of them.
+
+use crate::drill::diagnostic::Diagnostic;
+use crate::drill::model::{DockerAction, DockerVerb, Spanned, VolumesSpec};
+use crate::steps::check_context::CheckContext;
+
+/// Checks a `docker:` step.
+pub fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerAction>>) {
+    let action = &docker.value;
+    let Some((verb, subject)) = one_verb(ctx, docker) else {
+        return;
+    };
+    ctx.render_string(subject);
+    check_fields_go_with(ctx, action, verb);
+    check_required(ctx, action, verb, subject);
+    check_verb_values(ctx, action, verb, subject);
+    check_volumes(ctx, action, verb);
+    check_healthcheck(ctx, action);
+    render_fields(ctx, action);
+}
+
+/// The action's one verb, or a located error.
+fn one_verb<'a>(
+    ctx: &mut CheckContext<'_, '_>,
+    docker: &'a Spanned<Box<DockerAction>>,
+) -> Option<(DockerVerb, &'a Spanned<String>)> {
+    match docker.value.verbs().as_slice() {
+        [] => {
+            let names: Vec<&str> = DockerVerb::ALL.map(DockerVerb::name).to_vec();
+            ctx.push(
+                Diagnostic::new(docker.referenced, "a docker step needs a verb")
+                    .with_help(format!("one of: {}", names.join(", "))),
+            );
+            None
+        }
+        [one] => Some(*one),
+        [(first, _), (second, at), ..] => {
+            ctx.push(
+                Diagnostic::new(
+                    at.referenced,
+                    format!("a docker step has one verb; this one has `{first}` and `{second}`"),
+                )
+                .at_key(second.name())
+                .with_help("split it into two steps"),
+            );
+            None
+        }
+    }
+}
+
+/// Every field set must be one the verb takes.
+fn check_fields_go_with(ctx: &mut CheckContext<'_, '_>, action: &DockerAction, verb: DockerVerb) {
+    let allowed = verb.fields();
+    for (field, at) in action.fields() {
+        if allowed.contains(&field) {
+            continue;
+        }
+        let help = if allowed.is_empty() {
+            format!("`{verb}` takes no other fields")
+        } else {
+            format!("`{verb}` takes: {}", allowed.join(", "))
+        };
+        ctx.push(
+            Diagnostic::new(at, format!("`{field}` does not go with `{verb}`"))
+                .at_key(field)
+                .with_help(help),
+        );
+    }
+}
+
+/// The fields the verb cannot do without, reported at the verb.
+fn check_required(
+    ctx: &mut CheckContext<'_, '_>,
+    action: &DockerAction,
+    verb: DockerVerb,
+    subject: &Spanned<String>,
+) {
+    let set: Vec<&str> = action.fields().into_iter().map(|(name, _)| name).collect();
+    for need in verb.required() {
+        let present = set.contains(&need.field) || need.or.is_some_and(|or| set.contains(&or));
+        if !present {
+            ctx.push(
+                Diagnostic::new(
+                    subject.referenced,
+                    format!("`{verb}` needs `{}`", need.field),
+                )
+                .with_help(format!("for example `{}`", need.example)),
+            );
+        }
+    }
+}
+
+/// Values only some verbs constrain: `until` of `wait`, the subject of
+/// `sweep`.
+fn check_verb_values(
+    ctx: &mut CheckContext<'_, '_>,
+    action: &DockerAction,
+    verb: DockerVerb,
+    subject: &Spanned<String>,
+) {
+    match verb {
+        DockerVerb::Wait => {
+            let Some(until) = &action.until else { return };
+            if !["running", "healthy", "exited"].contains(&until.value.as_str()) {
+                ctx.push(
+                    Diagnostic::new(
+                        until.referenced,
+                        format!("unknown `until: {}`", until.value),
+                    )
+                    .with_help("use running, healthy or exited (or `log: text`)"),
+                );
+            }
+        }
+        DockerVerb::Sweep if subject.value != "run" => ctx.push(
+            Diagnostic::new(
+                subject.referenced,
+                format!("`sweep: {}` is not a sweep", subject.value),
+            )
+            .with_help("write `sweep: run` to remove everything this run created"),
+        ),
+        _ => {}
+    }
+}
+
+/// `volumes` is a list of mounts for `run` and a yes/no for `remove`.
+fn check_volumes(ctx: &mut CheckContext<'_, '_>, action: &DockerAction, verb: DockerVerb) {
+    let Some(volumes) = &action.volumes else {
+        return;
+    };
+    let message = match (&volumes.value, verb) {
+        (VolumesSpec::Remove(_), DockerVerb::Run) => {
+            "`volumes` of `run` is a list of mounts, like [\"app-data:/data\"]"
+        }
+        (VolumesSpec::Mounts(_), DockerVerb::Remove) => "`volumes` of `remove` is true or false",
+        _ => return,
+    };
+    ctx.push(Diagnostic::new(volumes.referenced, message));
+}
+
+fn check_healthcheck(ctx: &mut CheckContext<'_, '_>, action: &DockerAction) {
+    let Some(check) = &action.healthcheck else {
+        return;
+    };
+    if check.value.http.is_none() && check.value.cmd.is_none() {
+        ctx.push(
+            Diagnostic::new(check.referenced, "a healthcheck needs `http` or `cmd`")
+                .with_help("`healthcheck: { http: /health }` polls the published port; `{ cmd: [...] }` runs in the container"),
+        );
+    }
+    if let Some(path) = &check.value.http {
+        ctx.render_string(path);
+    }
+}
+
+/// Checks the templates of every string field.
+fn render_fields(ctx: &mut CheckContext<'_, '_>, action: &DockerAction) {
+    let mut strings: Vec<&Spanned<String>> = Vec::new();
+    strings.extend(action.env.values());
+    strings.extend(action.labels.values());
+    strings.extend(action.args.values());
+    for list in [
+        &action.command,
+        &action.entrypoint,
+        &action.ports,
+        &action.argv,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        strings.extend(list.value.iter());
+    }
+    for single in [
+        &action.name,
+        &action.image,
+        &action.network,
+        &action.user,
+        &action.workdir,
+        &action.log,
+        &action.path,
+        &action.to,
+        &action.from,
+        &action.dockerfile,
+        &action.tag,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        strings.push(single);
+    }
+    for text in strings {
+        ctx.render_string(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::steps::check::testing::{names, problem};
+
+    fn docker(action: &str) -> String {
+        format!("drill: d\nsteps:\n  - docker: {{ {action} }}\n")
+    }
+
+    #[test]
+    fn a_docker_step_without_a_verb_is_told_every_verb() {
+        assert_eq!(
+            problem(&docker("name: app")),
+            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep)"
+        );
+    }
+
+    #[test]
+    fn two_verbs_point_at_the_second_in_table_order() {
+        assert_eq!(
+            problem(&docker("stop: app, start: app")),
+            "3:15 a docker step has one verb; this one has `start` and `stop` (split it into two steps)"
+        );
+    }
+
+    #[test]
+    fn a_field_of_another_verb_is_refused_with_the_verbs_fields() {
+        assert_eq!(
+            problem(&docker("stop: app, image: x")),
+            "3:26 `image` does not go with `stop` (`stop` takes: grace)"
+        );
+    }
+
+    #[test]
+    fn a_required_field_is_asked_for_with_an_example() {
+        assert_eq!(
+            problem(&docker("replace: app")),
+            "3:24 `replace` needs `image` (for example `docker: { replace: app, image: \"demo-app:2\" }`)"
+        );
+        // `log` stands in for `until`.
+        assert_eq!(names(&docker("wait: app, log: ready")), ["docker wait app"]);
+    }
+
+    #[test]
+    fn volumes_of_remove_are_a_yes_or_no() {
+        assert_eq!(
+            problem(&docker("remove: app, volumes: [a]")),
+            "3:37 `volumes` of `remove` is true or false ()"
+        );
+    }
+
+    #[test]
+    fn only_a_docker_exec_expects() {
+        let yaml = "drill: d\nsteps:\n  - docker: { stop: app }\n    expect: { exit_code: 0 }\n";
+        assert_eq!(
+            problem(yaml),
+            "4:13 a docker step has no `expect` (expectations apply to http and exec steps)"
+        );
+    }
+
+    #[test]
+    fn unnamed_docker_steps_are_named_by_verb_and_subject() {
+        let yaml = docker("copy_out: app, path: /data, to: b.tar");
+        assert_eq!(names(&yaml), ["docker copy_out app"]);
+    }
+}
