@@ -67,6 +67,12 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
             .push((name.clone(), Renderer::new(&lookup).string(value)));
     }
     lookup.base_url = target.base_url.clone();
+    if let Some(engines) = &d.engines {
+        for (name, address) in &engines.value {
+            let address = Renderer::new(&lookup).string(address);
+            target.engines.push((name.clone(), address));
+        }
+    }
 
     let mut out = String::new();
     let _ = writeln!(out, "drill: {}", d.drill.value);
@@ -75,6 +81,10 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
     }
     if let Some(url) = &target.base_url {
         let _ = writeln!(out, "target: {url}");
+    }
+    for (i, (name, address)) in target.engines.iter().enumerate() {
+        let default = if i == 0 { " (default)" } else { "" };
+        let _ = writeln!(out, "engine {name}: {address}{default}");
     }
     if let Some(budget) = &d.budget {
         let _ = writeln!(

@@ -43,6 +43,18 @@ pub fn runbook(drill: &LoadedDrill) -> String {
     if let Some(docker) = &d.target.docker {
         facts.push(("Docker engine", format!("`{}`", docker.value)));
     }
+    if let Some(engines) = &d.engines {
+        let listed: Vec<String> = engines
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, (name, address))| {
+                let default = if i == 0 { ", the default" } else { "" };
+                format!("`{name}` (`{}`{default})", address.value)
+            })
+            .collect();
+        facts.push(("Docker engines", listed.join(", ")));
+    }
     if !d.secrets.is_empty() {
         let secrets: Vec<String> = d
             .secrets

@@ -174,7 +174,13 @@ pub struct RunRecord {
     pub duration_ms: u64,
     pub human_ms: u64,
     pub operator: String,
+    /// The version of the default engine (the first of `engines:`, or
+    /// the only one), as the record has always had it.
     pub docker_version: Option<String>,
+    /// Each named engine's version (`engines:`), for a drill with several;
+    /// absent otherwise, and in records written before it existed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub docker_versions: std::collections::BTreeMap<String, String>,
     pub budget_ms: Option<u64>,
     pub over_budget: bool,
     pub drill_file: String,

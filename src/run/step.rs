@@ -87,7 +87,8 @@ impl Executor<'_> {
         };
         let ctx = StepContext {
             http: &self.http,
-            docker: &self.docker,
+            docker: self.docker.default_engine(),
+            engines: &self.docker,
             operator: &self.options.operator,
             run_id: &scope.facts.id,
             drill: &self.drill.drill.drill.value,

@@ -3,14 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::docker::engine::Engine;
+use super::docker::engine::{Engine, Engines};
 use crate::operator::Operator;
 
 /// What every step kind may use while it runs.
 pub struct StepContext<'a> {
     pub http: &'a reqwest::Client,
-    /// The Docker engine, connected on first use.
+    /// The default Docker engine (the first of `engines:`, or the only
+    /// one), connected on first use.
     pub docker: &'a Engine,
+    /// Every engine of the run, for `on:`, `copy_image` and `sweep`.
+    pub engines: &'a Engines,
     pub operator: &'a Arc<dyn Operator>,
     /// Labels what Docker steps create, so a sweep finds it.
     pub run_id: &'a str,

@@ -7,13 +7,14 @@
 //! `firedrill.drill`, so `sweep: run` can remove exactly what a run made.
 
 mod check;
+mod copy_image;
 pub mod engine;
 mod kind;
 mod ops;
 mod resolve;
 pub mod swarm;
 
-pub use engine::{DEFAULT_HOST, Engine, describe};
+pub use engine::{DEFAULT_HOST, Engine, Engines, describe};
 pub use kind::DockerKind;
 
 use std::collections::HashMap;
@@ -114,6 +115,12 @@ pub enum DockerOp {
         labels: HashMap<String, String>,
     },
     Sweep,
+    /// An image from one engine to another, by name (`engines:`).
+    CopyImage {
+        image: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// After the action: poll this path on the container's published port.
@@ -123,20 +130,56 @@ pub struct HttpHealth {
     pub within: Duration,
 }
 
+/// Which engine `plan` says a step acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineShown {
+    Named(String),
+    /// `sweep: run` without `on:` in a drill of several engines.
+    Every,
+}
+
 /// A Docker step ready to run.
 #[derive(Debug)]
 pub struct DockerCommand {
     pub op: DockerOp,
     pub health: Option<HttpHealth>,
+    /// `on:` as written: the engine to act on (`None`: the default one;
+    /// for `sweep`, every engine the run touched).
+    pub on: Option<String>,
+    /// The engine named in descriptions, when the drill names engines.
+    pub shown_on: Option<EngineShown>,
 }
 
 impl DockerCommand {
-    /// Runs the action, then the HTTP health poll if asked.
+    /// Picks the engine(s), runs the action on them. A failure on an
+    /// engine that no longer answers becomes the one line naming it.
     pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
-        let docker = match ctx.docker.docker().await {
+        match &self.op {
+            DockerOp::CopyImage { image, from, to } => {
+                return copy_image::run(ctx, image, from, to).await;
+            }
+            DockerOp::Sweep => return sweep(ctx, self.on.as_deref()).await,
+            _ => {}
+        }
+        let engine = match ctx.engines.get(self.on.as_deref()) {
+            Ok(engine) => engine,
+            Err(err) => return Attempt::failed(err.to_string()),
+        };
+        let docker = match engine.docker().await {
             Ok(docker) => docker,
             Err(err) => return Attempt::failed(err),
         };
+        let attempt = self.run_on(docker, ctx).await;
+        if matches!(attempt.verdict, Verdict::Failed(_)) {
+            if let Some(gone) = engine.gone().await {
+                return Attempt::failed(gone);
+            }
+        }
+        attempt
+    }
+
+    /// Runs the action on one engine, then the HTTP health poll if asked.
+    async fn run_on(&self, docker: &bollard::Docker, ctx: &StepContext<'_>) -> Attempt {
         let ops = Ops { docker, ctx };
         let result = match &self.op {
             DockerOp::Run(spec) => ops.run(spec).await.map(|_| None),
@@ -194,7 +237,9 @@ impl DockerCommand {
                 .build(context, dockerfile, tag, args, labels)
                 .await
                 .map(|_| None),
-            DockerOp::Sweep => ops.sweep().await.map(|_| None),
+            DockerOp::Sweep | DockerOp::CopyImage { .. } => {
+                Err("`sweep` and `copy_image` choose their engines themselves".into())
+            }
         };
         let attempt = match result {
             Err(err) => return Attempt::failed(err),
@@ -222,6 +267,53 @@ impl DockerCommand {
     }
 }
 
+/// `sweep: run`: the engine of `on:`; without it every engine the run
+/// touched, and the default one (a run whose first Docker step is the
+/// sweep, after a resume say). An engine that fails does not stop the
+/// others: each problem is named with its engine.
+async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
+    let engines: Vec<&Engine> = match on {
+        Some(name) => match ctx.engines.get(Some(name)) {
+            Ok(engine) => vec![engine],
+            Err(err) => return Attempt::failed(err.to_string()),
+        },
+        None => {
+            let mut touched: Vec<&Engine> = ctx.engines.touched().collect();
+            let default = ctx.engines.default_engine();
+            if !touched.iter().any(|e| std::ptr::eq(*e, default)) {
+                touched.insert(0, default);
+            }
+            touched
+        }
+    };
+    let mut problems = Vec::new();
+    for engine in engines {
+        let swept = match engine.docker().await {
+            Ok(docker) => {
+                let ops = Ops { docker, ctx };
+                let labelled = ops.sweep().await;
+                let loaded = ops.remove_images(&engine.take_loaded()).await;
+                labelled.and(loaded)
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = swept {
+            match engine.gone().await {
+                Some(gone) => problems.push(gone),
+                None if engine.name().is_some() => {
+                    problems.push(format!("on {}: {err}", engine.label()))
+                }
+                None => problems.push(err),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Attempt::passed(Vec::new())
+    } else {
+        Attempt::failed(problems.join("; "))
+    }
+}
+
 impl Resolved for DockerCommand {
     fn kind(&self) -> StepKind {
         StepKind::Docker
@@ -240,8 +332,25 @@ impl Resolved for DockerCommand {
         }
     }
 
-    /// One line saying what it does, for `plan` and logs.
+    /// One line saying what it does, for `plan` and logs, with the engine
+    /// it acts on when the drill names engines.
     fn describe(&self) -> String {
+        let what = self.describe_op();
+        match &self.shown_on {
+            Some(EngineShown::Named(name)) => format!("{what} on engine `{name}`"),
+            Some(EngineShown::Every) => format!("{what}, on every engine the run touched"),
+            None => what,
+        }
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.run(ctx))
+    }
+}
+
+impl DockerCommand {
+    /// What the action does, in a few words.
+    fn describe_op(&self) -> String {
         match &self.op {
             DockerOp::Run(spec) => format!(
                 "docker run {}{}",
@@ -297,10 +406,9 @@ impl Resolved for DockerCommand {
                 format!("docker build {} as {tag}", context.display())
             }
             DockerOp::Sweep => "docker: remove everything this run created".to_string(),
+            DockerOp::CopyImage { image, from, to } => format!(
+                "copy the image {image} from engine `{from}` to engine `{to}` (exported from one, loaded into the other, no registry)"
+            ),
         }
-    }
-
-    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
-        Box::pin(self.run(ctx))
     }
 }
