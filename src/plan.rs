@@ -84,6 +84,11 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
     }
     for (i, (name, address)) in target.engines.iter().enumerate() {
         let default = if i == 0 { " (default)" } else { "" };
+        let address = if address.is_empty() {
+            "(empty: set what `engines:` reads before running)"
+        } else {
+            address
+        };
         let _ = writeln!(out, "engine {name}: {address}{default}");
     }
     if let Some(budget) = &d.budget {

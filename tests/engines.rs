@@ -405,3 +405,33 @@ fn restore_into_safe_env_passes_end_to_end() {
     assert_eq!(labelled(Some(&safe), run_id), "");
     assert!(!stdout.contains(TOKEN), "the secret leaked: {stdout}");
 }
+
+#[test]
+fn plan_and_runbook_say_which_engine_each_step_acts_on() {
+    let drill = shipped_drill("restore-into-safe-env.yaml");
+    let plan = firedrill()
+        .env("SAFE_DOCKER_HOST", "unix:///tmp/safe.sock")
+        .arg("plan")
+        .arg(&drill)
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&plan.stdout);
+    for line in [
+        "engine safe: unix:///tmp/safe.sock",
+        "docker run demo-app:1 as demo-app-${run.id} on engine `primary`",
+        "copy the image demo-app:1 from engine `primary` to engine `safe` (exported from one, loaded into the other, no registry)",
+        "docker stop demo-app-${run.id} on engine `safe`",
+        "docker: remove everything this run created, on every engine the run touched",
+    ] {
+        assert!(plan.contains(line), "{line:?} not in:\n{plan}");
+    }
+    let runbook = firedrill().arg("runbook").arg(&drill).output().unwrap();
+    let runbook = String::from_utf8_lossy(&runbook.stdout);
+    for line in [
+        "on engine `primary` (the default)",
+        "Copy the image ${image} from engine `primary` to engine `safe`",
+        "Docker start ${app} on engine `safe`.",
+    ] {
+        assert!(runbook.contains(line), "{line:?} not in:\n{runbook}");
+    }
+}
