@@ -307,9 +307,16 @@ fn an_unreachable_engine_fails_its_step_in_one_line_naming_it() {
 struct Restart;
 
 impl Drop for Restart {
+    /// Never panics: a panic while the test already unwinds would abort
+    /// and hide the test's own failure.
     fn drop(&mut self) {
         let _ = Command::new(script()).arg("stop").output();
-        start_second_engine();
+        let started = Command::new(script()).arg("start").output();
+        if !started.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!(
+                "the second engine did not restart: {started:?}; restart it with `scripts/second-engine start`"
+            );
+        }
     }
 }
 
@@ -434,4 +441,25 @@ fn plan_and_runbook_say_which_engine_each_step_acts_on() {
     ] {
         assert!(runbook.contains(line), "{line:?} not in:\n{runbook}");
     }
+}
+
+#[test]
+fn an_engine_address_that_resolves_to_nothing_is_located_before_any_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "drill: empty\nengines: { primary: \"unix:///var/run/docker.sock\", safe: \"${env.FD_EMPTY_SAFE}\" }\nsteps:\n  - docker: { stop: app, on: safe }\n";
+    let drill = write_drill(dir.path(), "empty.yaml", text);
+    let output = firedrill()
+        .env("FD_EMPTY_SAFE", "")
+        .arg("run")
+        .arg(&drill)
+        .arg("--report")
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("empty.yaml:2:58: engine `safe`: the address is empty"),
+        "{stderr}"
+    );
 }

@@ -191,8 +191,11 @@ fn resolve_engines(
     };
     let mut resolved = Vec::with_capacity(engines.value.len());
     for (name, address) in &engines.value {
+        let known_errors = renderer.errors.len();
         let text = renderer.string(address);
-        if let Some(problem) = engine_address_problem(&text) {
+        // An unset `${env.X}` is already reported, at the same place.
+        let unresolved = renderer.errors.len() > known_errors;
+        if let Some(problem) = engine_address_problem(&text).filter(|_| !unresolved) {
             problems.push(
                 Diagnostic::new(address.referenced, format!("engine `{name}`: {problem}"))
                     .with_help(ENGINE_ADDRESS_HELP),

@@ -249,21 +249,29 @@ impl DockerCommand {
         if !matches!(attempt.verdict, Verdict::Passed) {
             return attempt;
         }
-        if let Some(health) = &self.health {
-            let name = match &self.op {
-                DockerOp::Run(spec) => spec.name.clone(),
-                DockerOp::Start(name)
-                | DockerOp::Restart { name, .. }
-                | DockerOp::Replace { name, .. } => Some(name.clone()),
-                _ => None,
-            };
-            if let Some(name) = name {
-                if let Err(err) = ops.http_health(&name, health).await {
-                    return Attempt::failed(err);
-                }
-            }
+        match self.http_health(&ops).await {
+            Ok(()) => attempt,
+            Err(err) => Attempt::failed(err),
         }
-        attempt
+    }
+
+    /// The HTTP health poll after the action, if the step asks for one and
+    /// the action names a container.
+    async fn http_health(&self, ops: &Ops<'_>) -> Result<(), String> {
+        let Some(health) = &self.health else {
+            return Ok(());
+        };
+        let name = match &self.op {
+            DockerOp::Run(spec) => spec.name.as_deref(),
+            DockerOp::Start(name)
+            | DockerOp::Restart { name, .. }
+            | DockerOp::Replace { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        match name {
+            Some(name) => ops.http_health(name, health).await,
+            None => Ok(()),
+        }
     }
 }
 
