@@ -276,9 +276,9 @@ impl DockerCommand {
 }
 
 /// `sweep: run`: the engine of `on:`; without it every engine the run
-/// touched, and the default one (a run whose first Docker step is the
-/// sweep, after a resume say). An engine that fails does not stop the
-/// others: each problem is named with its engine.
+/// touched, or the default one when none was (a run whose first Docker
+/// step is the sweep, after a resume say). An engine that fails does not
+/// stop the others: each problem is named with its engine.
 async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
     let engines: Vec<&Engine> = match on {
         Some(name) => match ctx.engines.get(Some(name)) {
@@ -286,12 +286,12 @@ async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
             Err(err) => return Attempt::failed(err.to_string()),
         },
         None => {
-            let mut touched: Vec<&Engine> = ctx.engines.touched().collect();
-            let default = ctx.engines.default_engine();
-            if !touched.iter().any(|e| std::ptr::eq(*e, default)) {
-                touched.insert(0, default);
+            let touched: Vec<&Engine> = ctx.engines.touched().collect();
+            if touched.is_empty() {
+                vec![ctx.engines.default_engine()]
+            } else {
+                touched
             }
-            touched
         }
     };
     let mut problems = Vec::new();
