@@ -303,8 +303,12 @@ fn an_unreachable_engine_fails_its_step_in_one_line_naming_it() {
     assert!(!error.contains('\n'), "one line: {error}");
 }
 
-/// Restarts the second engine after the kill, for the tests after it.
-struct Restart;
+/// Restarts the second engine after the kill, for the tests after it,
+/// and removes the image the drill copied there (the killed engine could
+/// not be swept) unless it was there before.
+struct Restart {
+    image_was_there: bool,
+}
 
 impl Drop for Restart {
     /// Never panics: a panic while the test already unwinds would abort
@@ -316,6 +320,8 @@ impl Drop for Restart {
             eprintln!(
                 "the second engine did not restart: {started:?}; restart it with `scripts/second-engine start`"
             );
+        } else if !self.image_was_there {
+            docker(Some(&second_engine()), &["rmi", "-f", "demo-app:1"]);
         }
     }
 }
@@ -326,7 +332,8 @@ fn the_second_engine_killed_mid_drill_fails_that_step_and_cleanup_sweeps_the_fir
     images();
     let safe = second_engine();
     let pidfile = second_pidfile();
-    let _restart = Restart;
+    let image_was_there = !docker(Some(&safe), &["images", "-q", "demo-app:1"]).is_empty();
+    let _restart = Restart { image_was_there };
     let text = format!(
         r#"{HEAD}steps:
   - name: Run on primary
