@@ -140,31 +140,19 @@ fn run(drill: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
     )
 }
 
-/// The top of a drill on both engines, demo-app's token as a secret.
-const HEAD: &str = r#"drill: two-engines
-engines:
-  primary: ${env.DOCKER_HOST:-unix:///var/run/docker.sock}
-  safe: ${env.SAFE_DOCKER_HOST}
-secrets: { T: { env: DEMO_ADMIN_TOKEN } }
-vars: { app: "fd-eng-${run.id}" }
-defaults: { timeout: 30s }
-"#;
-
-/// demo-app on the second engine: host networking on `port`.
-fn run_on_safe(port: u16) -> String {
-    format!(
-        r#"  - name: Run on safe
-    docker:
-      run: "demo-app:1"
-      on: safe
-      name: "${{app}}"
-      env: {{ DEMO_ADMIN_TOKEN: "${{secret.T}}" }}
-      entrypoint: [/demo-app, --data, /data, --listen, "127.0.0.1:{port}"]
-      network: host
-      volumes: ["fd-eng-${{run.id}}:/data"]
-    wait: {{ http: "http://127.0.0.1:{port}/health", for: 20s }}
-"#
-    )
+/// `tests/drills/NAME.yaml` copied into `dir` with each `@KEY@` put in.
+fn drill_file(dir: &std::path::Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/drills")
+        .join(format!("{name}.yaml"));
+    let mut text = std::fs::read_to_string(&source).unwrap();
+    for (key, value) in vars {
+        let placeholder = format!("@{key}@");
+        assert!(text.contains(&placeholder), "{name} has no {placeholder}");
+        text = text.replace(&placeholder, value);
+    }
+    let file = format!("{}.yaml", name.rsplit('/').next().unwrap());
+    write_drill(dir, &file, &text)
 }
 
 #[test]
@@ -172,34 +160,13 @@ fn a_drill_runs_a_container_on_each_engine_and_the_sweep_clears_both() {
     let _one = one_at_a_time();
     images();
     let safe = second_engine();
-    let (port, safe_port) = (free_port(), free_port());
-    let text = format!(
-        r#"{HEAD}steps:
-  - name: Run on primary
-    docker:
-      run: "demo-app:1"
-      name: "${{app}}"
-      env: {{ DEMO_ADMIN_TOKEN: "${{secret.T}}" }}
-      entrypoint: [/demo-app, --data, /data, --listen, "0.0.0.0:8080"]
-      ports: ["127.0.0.1:{port}:8080"]
-      volumes: ["fd-eng-${{run.id}}:/data"]
-      healthcheck: {{ http: /health, for: 20s }}
-  - name: Copy the image
-    docker: {{ copy_image: "demo-app:1", from: primary, to: safe }}
-{on_safe}  - name: Both answer
-    http: {{ url: "http://127.0.0.1:{safe_port}/health" }}
-    expect: {{ status: 200 }}
-  - name: Primary answers
-    http: {{ url: "http://127.0.0.1:{port}/health" }}
-    expect: {{ status: 200 }}
-cleanup:
-  - name: Sweep
-    docker: {{ sweep: run }}
-"#,
-        on_safe = run_on_safe(safe_port)
-    );
+    let (port, safe_port) = (free_port().to_string(), free_port().to_string());
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(dir.path(), "two.yaml", &text);
+    let drill = drill_file(
+        dir.path(),
+        "engines/two",
+        &[("PORT", &port), ("SAFE_PORT", &safe_port)],
+    );
     let (code, stdout, record) = run(&drill, &[]);
     assert_eq!(code, 0, "{stdout}");
     let versions = &record["docker_versions"];
@@ -226,25 +193,9 @@ fn copy_image_streams_demo_app_to_the_second_engine_and_it_runs_there() {
     let _one = one_at_a_time();
     images();
     let safe = second_engine();
-    let safe_port = free_port();
-    let text = format!(
-        r#"{HEAD}steps:
-  - name: Copy the image
-    docker: {{ copy_image: "demo-app:1", from: primary, to: safe }}
-    budget: 30s
-{on_safe}  - name: Version 1 answers on safe
-    http: {{ url: "http://127.0.0.1:{safe_port}/health" }}
-    expect: {{ json: {{ "$.version": "1.0.0" }} }}
-  - name: A missing image is named with its engine
-    docker: {{ copy_image: "fd-no-such-image:404", from: safe, to: primary }}
-cleanup:
-  - name: Sweep
-    docker: {{ sweep: run }}
-"#,
-        on_safe = run_on_safe(safe_port)
-    );
+    let safe_port = free_port().to_string();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(dir.path(), "copy.yaml", &text);
+    let drill = drill_file(dir.path(), "engines/copy", &[("SAFE_PORT", &safe_port)]);
     let (code, stdout, record) = run(&drill, &[]);
     assert_eq!(code, 1, "only the missing image fails:\n{stdout}");
     let copy = step(&record, "Copy the image");
@@ -273,13 +224,12 @@ cleanup:
 #[test]
 fn an_unknown_engine_is_a_located_error_with_did_you_mean() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!("{HEAD}steps:\n  - docker: {{ stop: app, on: saef }}\n");
-    let drill = write_drill(dir.path(), "unknown.yaml", &text);
+    let drill = drill_file(dir.path(), "engines/unknown", &[]);
     let output = firedrill().arg("check").arg(&drill).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("unknown.yaml:9:30: no engine `saef` in `engines:`"),
+        stderr.contains("unknown.yaml:6:30: no engine `saef` in `engines:`"),
         "{stderr}"
     );
     assert!(stderr.contains("did you mean `safe`?"), "{stderr}");
@@ -288,8 +238,7 @@ fn an_unknown_engine_is_a_located_error_with_did_you_mean() {
 #[test]
 fn an_unreachable_engine_fails_its_step_in_one_line_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "drill: gone\nengines: { primary: \"unix:///var/run/docker.sock\", safe: \"unix:///nonexistent/fd.sock\" }\nsteps:\n  - name: On safe\n    docker: { start: app, on: safe }\n";
-    let drill = write_drill(dir.path(), "gone.yaml", text);
+    let drill = drill_file(dir.path(), "engines/gone", &[]);
     let (code, stdout, record) = run(&drill, &[]);
     assert_eq!(code, 1, "{stdout}");
     let error = step(&record, "On safe")["error"]
@@ -334,26 +283,9 @@ fn the_second_engine_killed_mid_drill_fails_that_step_and_cleanup_sweeps_the_fir
     let pidfile = second_pidfile();
     let image_was_there = !docker(Some(&safe), &["images", "-q", "demo-app:1"]).is_empty();
     let _restart = Restart { image_was_there };
-    let text = format!(
-        r#"{HEAD}steps:
-  - name: Run on primary
-    docker: {{ run: "demo-app:1", name: "${{app}}", env: {{ DEMO_ADMIN_TOKEN: "${{secret.T}}" }} }}
-  - name: Copy the image
-    docker: {{ copy_image: "demo-app:1", from: primary, to: safe }}
-  - name: The second engine dies
-    exec: {{ shell: "kill -KILL $(cat {pidfile})" }}
-  - name: Run on safe
-    docker: {{ run: "demo-app:1", on: safe, name: "${{app}}" }}
-    timeout: 20s
-cleanup:
-  - name: Sweep
-    docker: {{ sweep: run }}
-    timeout: 30s
-"#,
-        pidfile = pidfile.display()
-    );
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(dir.path(), "kill.yaml", &text);
+    let pidfile = pidfile.display().to_string();
+    let drill = drill_file(dir.path(), "engines/kill", &[("PIDFILE", &pidfile)]);
     let started = Instant::now();
     let (code, stdout, record) = run(&drill, &[]);
     let took = started.elapsed();
@@ -453,8 +385,7 @@ fn plan_and_runbook_say_which_engine_each_step_acts_on() {
 #[test]
 fn an_engine_address_that_resolves_to_nothing_is_located_before_any_step() {
     let dir = tempfile::tempdir().unwrap();
-    let text = "drill: empty\nengines: { primary: \"unix:///var/run/docker.sock\", safe: \"${env.FD_EMPTY_SAFE}\" }\nsteps:\n  - docker: { stop: app, on: safe }\n";
-    let drill = write_drill(dir.path(), "empty.yaml", text);
+    let drill = drill_file(dir.path(), "engines/empty", &[]);
     let output = firedrill()
         .env("FD_EMPTY_SAFE", "")
         .arg("run")
