@@ -124,7 +124,10 @@ fn new_record(runs: &Path) -> PathBuf {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.ends_with(".json") && !name.contains("-100000-00")
+            std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == "json")
+                && !name.contains("-100000-00")
         })
         .collect();
     assert_eq!(made.len(), 1, "{made:?}");

@@ -110,7 +110,7 @@ fn a_body_over_max_response_is_cut_not_buffered() {
         let _ = stream.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
         );
-        pour(stream, written, &[b'7'; 64 * 1024], 1 << 30);
+        pour(stream, written, &vec![b'7'; 64 * 1024], 1 << 30);
     });
     let (code, step, elapsed, stdout) = run_step(
         &server,
@@ -138,7 +138,7 @@ fn the_default_limit_is_10_mib_and_a_declared_length_fails_before_reading() {
         let _ = stream.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n",
         );
-        pour(stream, written, &[b'x'; 64 * 1024], 1 << 30);
+        pour(stream, written, &vec![b'x'; 64 * 1024], 1 << 30);
     });
     let (code, step, elapsed, _) = run_step(&server, "    http: { url: /declared }", "");
     assert_eq!(code, 1);

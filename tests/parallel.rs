@@ -1,5 +1,5 @@
-//! Parallel groups against the real demo-app: bounded concurrency, for_each
-//! with collected captures, fail_fast, timing truth, Ctrl-C.
+//! Parallel groups against the real demo-app: bounded concurrency, `for_each`
+//! with collected captures, `fail_fast`, timing truth, Ctrl-C.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `firedrill report` and the reports `run` writes: JUnit (parsed back),
+//! `firedrill report` and the reports `run` writes: `JUnit` (parsed back),
 //! Markdown and terminal (snapshots of a recorded run), JSON, HTML (loaded
 //! in headless Chromium, with a screenshot), and a crashed run's journal.
 

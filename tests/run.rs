@@ -52,7 +52,11 @@ fn quickstart_passes_and_records_every_step_with_durations() {
     let leftovers: Vec<_> = std::fs::read_dir(runs.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".jsonl"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e == "jsonl")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }

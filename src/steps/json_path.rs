@@ -1,4 +1,4 @@
-//! JSONPaths: compiled once per distinct text, and bounded so that a
+//! `JSONPaths`: compiled once per distinct text, and bounded so that a
 //! hostile path cannot overflow the stack. Used by the HTTP kind and by the
 //! checks of `expect.json` and captures.
 
@@ -8,9 +8,9 @@ use serde_json_path::JsonPath;
 
 use super::attempt::excerpt;
 
-/// Compiles a JSONPath once per distinct text: a drill runs the same paths
+/// Compiles a `JSONPath` once per distinct text: a drill runs the same paths
 /// many times, and parsing one costs more than the query.
-pub fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
+pub(crate) fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
     thread_local! {
         static COMPILED: std::cell::RefCell<std::collections::HashMap<String, Arc<JsonPath>>> =
             std::cell::RefCell::new(std::collections::HashMap::new());
@@ -38,10 +38,10 @@ pub fn compile_path(path: &str) -> Result<Arc<JsonPath>, String> {
     Ok(compiled)
 }
 
-/// How deeply a JSONPath may nest `[…]` and `(…)`.
-pub const MAX_PATH_NESTING: usize = 32;
+/// How deeply a `JSONPath` may nest `[…]` and `(…)`.
+pub(crate) const MAX_PATH_NESTING: usize = 32;
 
-/// The deepest nesting of brackets and parentheses in a JSONPath, outside
+/// The deepest nesting of brackets and parentheses in a `JSONPath`, outside
 /// its quoted strings.
 fn nesting(path: &str) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
@@ -70,7 +70,7 @@ fn nesting(path: &str) -> usize {
 mod tests {
     use super::*;
 
-    /// Found by a hand-made probe: serde_json_path parses nesting by recursion,
+    /// Found by a hand-made probe: `serde_json_path` parses nesting by recursion,
     /// and a few thousand levels overflowed the stack (an abort, not an
     /// error). Deep nesting is refused before parsing.
     #[test]
