@@ -71,7 +71,7 @@ impl ByteSize {
 
     /// Parses `10MiB`, `512 KiB`, `1.5MB`, `100B` (units: B, KB, KiB, MB,
     /// MiB, GB, GiB; case does not matter).
-    pub(crate) fn parse(text: &str) -> Result<ByteSize, String> {
+    pub(crate) fn parse(text: &str) -> Result<ByteSize, SizeError> {
         let text = text.trim();
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -86,28 +86,31 @@ impl ByteSize {
             "mib" => 1024 * 1024,
             "gb" => 1000 * 1000 * 1000,
             "gib" => 1024 * 1024 * 1024,
-            "" => {
-                return Err(format!(
-                    "a size needs a unit: write `{number}B`, `{number}KiB` or `{number}MiB`"
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "unknown size unit `{other}`: use B, KB, KiB, MB, MiB, GB or GiB"
-                ));
-            }
+            "" => return Err(SizeError::NoUnit(number.to_string())),
+            other => return Err(SizeError::UnknownUnit(other.to_string())),
         };
         let value: f64 = number
             .parse()
-            .map_err(|_| format!("`{text}` is not a size: write it like 512KiB or 10MiB"))?;
+            .map_err(|_| SizeError::NotASize(text.to_string()))?;
         let bytes = value * multiplier as f64;
         if !(1.0..=Self::MAX as f64).contains(&bytes) {
-            return Err(format!(
-                "`{text}` is out of range: a size is from 1B to 1GiB"
-            ));
+            return Err(SizeError::OutOfRange(text.to_string()));
         }
         Ok(ByteSize(bytes as u64))
     }
+}
+
+/// Why a text is not a size.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SizeError {
+    #[error("a size needs a unit: write `{0}B`, `{0}KiB` or `{0}MiB`")]
+    NoUnit(String),
+    #[error("unknown size unit `{0}`: use B, KB, KiB, MB, MiB, GB or GiB")]
+    UnknownUnit(String),
+    #[error("`{0}` is not a size: write it like 512KiB or 10MiB")]
+    NotASize(String),
+    #[error("`{0}` is out of range: a size is from 1B to 1GiB")]
+    OutOfRange(String),
 }
 
 impl fmt::Display for ByteSize {

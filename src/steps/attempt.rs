@@ -56,14 +56,19 @@ impl Attempt {
     }
 }
 
+/// A captured secret too short to mask without mangling output.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "captured secret `{0}` is shorter than {min} characters: firedrill cannot keep it out of output safely",
+    min = crate::redact::MIN_SECRET_LEN
+)]
+pub(crate) struct SecretTooShort(String);
+
 /// Registers a captured value marked `secret: true` with the redactor.
-pub(crate) fn register_secret_capture(name: &str, value: &Value) -> Result<(), String> {
+pub(crate) fn register_secret_capture(name: &str, value: &Value) -> Result<(), SecretTooShort> {
     let text = crate::drill::template::to_text(value);
     if text.chars().count() < crate::redact::MIN_SECRET_LEN {
-        return Err(format!(
-            "captured secret `{name}` is shorter than {} characters: firedrill cannot keep it out of output safely",
-            crate::redact::MIN_SECRET_LEN
-        ));
+        return Err(SecretTooShort(name.to_string()));
     }
     crate::redact::register(&text);
     Ok(())

@@ -88,7 +88,7 @@ fn json_path_problem(path: &str, at: Location) -> Option<Diagnostic> {
     }
     let err = compile_path(path).err()?;
     Some(
-        Diagnostic::new(at, err)
+        Diagnostic::new(at, err.to_string())
             .with_help("JSONPath starts at `$`: `$.id`, `$.items[0].name`, `$[*].role` (RFC 9535)"),
     )
 }

@@ -235,7 +235,7 @@ impl OutputExpectations {
             };
             if *secret {
                 if let Err(err) = register_secret_capture(name, &value) {
-                    return Attempt::failed(err);
+                    return Attempt::failed(err.to_string());
                 }
             }
             captured.push(Captured {

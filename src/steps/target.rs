@@ -28,15 +28,18 @@ pub(crate) fn is_absolute(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
+/// A relative URL in a drill without `target.base_url`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`{0}` is relative, and the drill has no target.base_url")]
+pub(crate) struct NoBaseUrl(String);
+
 /// A step URL joined to `base_url` unless it is absolute.
-pub(crate) fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
+pub(crate) fn join_url(base: Option<&str>, url: &str) -> Result<String, NoBaseUrl> {
     if is_absolute(url) {
         return Ok(url.to_string());
     }
     let Some(base) = base else {
-        return Err(format!(
-            "`{url}` is relative, and the drill has no target.base_url"
-        ));
+        return Err(NoBaseUrl(url.to_string()));
     };
     Ok(format!(
         "{}/{}",

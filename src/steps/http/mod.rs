@@ -110,7 +110,7 @@ impl HttpRequest {
         let method = Method::from_bytes(method_text.as_bytes())
             .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
         let path = r.string(&spec.url);
-        let url = join_url(target.base_url.as_deref(), &path)?;
+        let url = join_url(target.base_url.as_deref(), &path).map_err(|e| e.to_string())?;
         let parsed = target.parsed();
         let parsed_url = parsed.url(&path, &url);
         let mut headers = target.headers.clone();
@@ -353,7 +353,7 @@ impl HttpRequest {
                 })?,
             };
             if capture.secret {
-                register_secret_capture(&capture.name, &value)?;
+                register_secret_capture(&capture.name, &value).map_err(|e| e.to_string())?;
             }
             captured.push(Captured {
                 name: capture.name.clone(),
@@ -409,7 +409,7 @@ impl Expectations {
         }
         for (path, value) in &e.json {
             let rendered = r.text_at(path, &value.referenced);
-            let compiled = compile_path(&rendered)?;
+            let compiled = compile_path(&rendered).map_err(|e| e.to_string())?;
             expect.json.push((rendered, compiled, r.value(value)));
         }
         expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
@@ -424,9 +424,15 @@ impl Capture {
         for (name, spec) in &step.capture {
             let (source, secret) = match &spec.value {
                 CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
-                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
+                CaptureSpec::Shorthand(path) => (
+                    CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
+                    false,
+                ),
                 CaptureSpec::Map(map) => match (&map.path, &map.header) {
-                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
+                    (Some(path), _) => (
+                        CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
+                        map.secret,
+                    ),
                     (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
                     (None, None) => return Err(format!("capture `{name}` has no source")),
                 },
