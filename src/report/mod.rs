@@ -1,5 +1,9 @@
-//! The run record and what renders it: the terminal, the journal on disk,
-//! logs, and the reports people share (`JUnit`, Markdown, HTML).
+//! The reporters: what turns a run's events and its record into output —
+//! the terminal, the journal on disk, logs, and the reports people share
+//! (`JUnit`, Markdown, HTML). The record's format itself is `record`'s.
+//!
+//! Layer: above the executor; it may use `run::event`, `history`,
+//! `record`, `kind` and `redact`, and only `cli` imports it.
 //!
 //! During `run` these are reporters: observers of the executor's events
 //! (`run::event`). Warnings, progress, the journal, logs, the after-run
