@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{firedrill, read_record, write_drill};
+use common::{drill_file, firedrill, read_record};
 use serde_json::Value;
 
 /// No connection of the hostile server lives longer than this.
@@ -75,13 +75,14 @@ fn pour(stream: &mut TcpStream, written: &AtomicU64, chunk: &[u8], total: u64) {
 /// returns the exit code, the step's record, the wall time and stdout.
 fn run_step(server: &Hostile, fields: &str, defaults: &str) -> (i32, Value, Duration, String) {
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
+    let drill = drill_file(
         dir.path(),
-        "hostile.yaml",
-        &format!(
-            "drill: hostile\ntarget: {{ base_url: \"{}\" }}\ndefaults: {{ {defaults} }}\nsteps:\n  - name: Call\n{fields}\n",
-            server.url
-        ),
+        "hostile/hostile",
+        &[
+            ("URL", &server.url),
+            ("DEFAULTS", defaults),
+            ("FIELDS", fields),
+        ],
     );
     let report = dir.path().join("record.json");
     let started = Instant::now();

@@ -205,6 +205,43 @@ pub(crate) fn write_drill(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Copies the drill `tests/drills/NAME.yaml` (NAME is `<test-file>/<drill>`)
+/// into `dir` as `<drill>.yaml`, each `@KEY@` in it replaced by its value
+/// from `vars`, and returns the copy's path. Every key must appear in the
+/// file, and no `@KEY@` may be left: a typo fails here, not in the drill.
+pub(crate) fn drill_file(dir: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/drills")
+        .join(format!("{name}.yaml"));
+    let mut text = std::fs::read_to_string(&source)
+        .unwrap_or_else(|err| panic!("cannot read drill {}: {err}", source.display()));
+    for (key, value) in vars {
+        let placeholder = format!("@{key}@");
+        assert!(
+            text.contains(&placeholder),
+            "{} has no {placeholder}",
+            source.display()
+        );
+        text = text.replace(&placeholder, value);
+    }
+    let left = regex::Regex::new("@[A-Z][A-Z0-9_]*@").expect("regex");
+    if let Some(found) = left.find(&text) {
+        panic!(
+            "{} still has {} after its vars were put in",
+            source.display(),
+            found.as_str()
+        );
+    }
+    let file_name = format!(
+        "{}.yaml",
+        Path::new(name)
+            .file_name()
+            .expect("a drill name")
+            .to_string_lossy()
+    );
+    write_drill(dir, &file_name, &text)
+}
+
 /// The path of a drill shipped in `drills/`.
 pub(crate) fn shipped_drill(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
