@@ -1,7 +1,7 @@
 //! Several Docker engines in one drill, against two real engines: the
-//! first (scripts/ensure-docker) and a second one (scripts/second-engine,
-//! its address in SECOND_DOCKER_HOST). Never skipped: without
-//! SECOND_DOCKER_HOST the tests start the second engine themselves, and
+//! first (`scripts/ensure-docker`) and a second one (`scripts/second-engine`,
+//! its address in `SECOND_DOCKER_HOST`). Never skipped: without
+//! `SECOND_DOCKER_HOST` the tests start the second engine themselves, and
 //! fail saying how when they cannot. One test kills the second engine
 //! mid-drill, so the tests of this file run one at a time.
 
@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{firedrill, read_record, shipped_drill, step, write_drill};
+use common::{drill_file, firedrill, read_record, shipped_drill, step};
 use serde_json::Value;
 
 const TOKEN: &str = "engines-test-token";
@@ -27,7 +27,7 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/second-engine")
 }
 
-/// The second engine's address: SECOND_DOCKER_HOST, or the one
+/// The second engine's address: `SECOND_DOCKER_HOST`, or the one
 /// `scripts/second-engine start` prints after starting it.
 fn second_engine() -> String {
     static HOST: OnceLock<String> = OnceLock::new();
@@ -138,21 +138,6 @@ fn run(drill: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
         stdout,
         read_record(&report),
     )
-}
-
-/// `tests/drills/NAME.yaml` copied into `dir` with each `@KEY@` put in.
-fn drill_file(dir: &std::path::Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/drills")
-        .join(format!("{name}.yaml"));
-    let mut text = std::fs::read_to_string(&source).unwrap();
-    for (key, value) in vars {
-        let placeholder = format!("@{key}@");
-        assert!(text.contains(&placeholder), "{name} has no {placeholder}");
-        text = text.replace(&placeholder, value);
-    }
-    let file = format!("{}.yaml", name.rsplit('/').next().unwrap());
-    write_drill(dir, &file, &text)
 }
 
 #[test]

@@ -23,10 +23,15 @@ pub const HEADER_PREFIX: &str = "{\"type\":\"run\"";
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Header {
     #[serde(rename = "type")]
+    /// Always `run`: tells a header from a step line.
     pub kind: String,
+    /// The record schema the step lines follow.
     pub schema: u32,
+    /// The drill's name.
     pub drill: String,
+    /// The run's id.
     pub run_id: String,
+    /// When the run started (RFC 3339).
     pub started_at: String,
 }
 
@@ -106,7 +111,7 @@ pub fn to_record(path: &Path, text: &str) -> Result<RunRecord, ReadError> {
         human_ms: steps.iter().map(|s| s.human_ms).sum(),
         operator: String::new(),
         docker_version: None,
-        docker_versions: Default::default(),
+        docker_versions: std::collections::BTreeMap::default(),
         budget_ms: None,
         over_budget: false,
         drill_file: String::new(),

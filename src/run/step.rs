@@ -87,7 +87,6 @@ impl Executor<'_> {
         };
         let ctx = StepContext {
             http: &self.http,
-            docker: self.docker.default_engine(),
             engines: &self.docker,
             operator: &self.options.operator,
             run_id: &scope.facts.id,
@@ -191,7 +190,8 @@ impl Executor<'_> {
             let mut renderer = Renderer::new(scope);
             let path = renderer.string(&wait.value.http);
             WaitPlan {
-                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path),
+                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path)
+                    .map_err(|err| err.to_string()),
                 within: wait.value.within.value.0,
                 every: wait
                     .value

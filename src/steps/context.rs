@@ -3,16 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::docker::engine::{Engine, Engines};
+use super::docker::engine::Engines;
 use crate::operator::Operator;
 
 /// What every step kind may use while it runs.
-pub struct StepContext<'a> {
+pub(crate) struct StepContext<'a> {
     pub http: &'a reqwest::Client,
-    /// The default Docker engine (the first of `engines:`, or the only
-    /// one), connected on first use.
-    pub docker: &'a Engine,
-    /// Every engine of the run, for `on:`, `copy_image` and `sweep`.
+    /// Every Docker engine of the run (the default one first), each
+    /// connected on first use; `on:`, `copy_image` and `sweep` pick.
     pub engines: &'a Engines,
     pub operator: &'a Arc<dyn Operator>,
     /// Labels what Docker steps create, so a sweep finds it.

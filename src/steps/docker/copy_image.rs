@@ -19,7 +19,7 @@ use crate::steps::attempt::{Attempt, Captured};
 use crate::steps::context::StepContext;
 
 /// The capture a `copy_image` step makes: how many bytes moved.
-pub const COPIED_BYTES: &str = "copied_bytes";
+pub(super) const COPIED_BYTES: &str = "copied_bytes";
 
 /// Chunks in flight between the export and the load. The engine's chunks
 /// are a few KiB to 32 KiB, so this bounds the copy's memory to about 1 MiB

@@ -9,11 +9,11 @@ use bollard::errors::Error as DockerError;
 use tokio::sync::OnceCell;
 
 /// Where the engine is when neither `target.docker` nor `DOCKER_HOST` say.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub(crate) const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// The connection to the Docker engine, opened on the first Docker step so
 /// drills without one never touch it.
-pub struct Engine {
+pub(crate) struct Engine {
     /// The engine's name under `engines:`; `None` for the drill's only one.
     name: Option<String>,
     address: String,
@@ -26,7 +26,7 @@ pub struct Engine {
 impl Engine {
     /// `configured`: `target.docker`, resolved. Falls back to `DOCKER_HOST`,
     /// then the local socket. Docker contexts are not read.
-    pub fn new(configured: Option<String>) -> Self {
+    pub(crate) fn new(configured: Option<String>) -> Self {
         let address = configured
             .filter(|a| !a.is_empty())
             .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|a| !a.is_empty()))
@@ -40,7 +40,7 @@ impl Engine {
     }
 
     /// An engine of `engines:`, by name; its address is already resolved.
-    pub fn named(name: &str, address: &str) -> Self {
+    pub(crate) fn named(name: &str, address: &str) -> Self {
         Engine {
             name: Some(name.to_string()),
             address: address.to_string(),
@@ -49,17 +49,13 @@ impl Engine {
         }
     }
 
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-
     /// The name under `engines:`, if the drill has several engines.
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
     }
 
     /// `image` was loaded here by this run and was not here before.
-    pub fn remember_loaded(&self, image: &str) {
+    pub(crate) fn remember_loaded(&self, image: &str) {
         self.loaded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -67,7 +63,7 @@ impl Engine {
     }
 
     /// The images [`Engine::remember_loaded`] kept, handed to the sweep.
-    pub fn take_loaded(&self) -> Vec<String> {
+    pub(crate) fn take_loaded(&self) -> Vec<String> {
         std::mem::take(
             &mut *self
                 .loaded
@@ -77,13 +73,13 @@ impl Engine {
     }
 
     /// Whether a step has asked for this engine (connected or not).
-    pub fn touched(&self) -> bool {
+    pub(crate) fn touched(&self) -> bool {
         self.connection.initialized()
     }
 
     /// "the Docker engine `safe` at unix:///…", or without the name for a
     /// drill's only engine: how messages name it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.name {
             Some(name) => format!("the Docker engine `{name}` at {}", self.address),
             None => format!("the Docker engine at {}", self.address),
@@ -93,7 +89,7 @@ impl Engine {
     /// After a failed call: if the engine no longer answers (killed,
     /// socket gone), the one line that says so, naming it; `None` when it
     /// still answers, so the call's own error stands.
-    pub async fn gone(&self) -> Option<String> {
+    pub(crate) async fn gone(&self) -> Option<String> {
         let Some(Ok((docker, _))) = self.connection.get() else {
             return None;
         };
@@ -106,7 +102,7 @@ impl Engine {
     }
 
     /// The engine's version, once connected.
-    pub fn version(&self) -> Option<String> {
+    pub(crate) fn version(&self) -> Option<String> {
         match self.connection.get() {
             Some(Ok((_, version))) => Some(version.clone()),
             _ => None,
@@ -115,7 +111,7 @@ impl Engine {
 
     /// Connects (once) and asks the engine its version; the error is one
     /// line naming the address and what to check.
-    pub async fn docker(&self) -> Result<&Docker, String> {
+    pub(crate) async fn docker(&self) -> Result<&Docker, String> {
         let connection = self
             .connection
             .get_or_init(|| async {
@@ -156,7 +152,7 @@ const PING_WITHIN: Duration = Duration::from_secs(3);
 /// finds these, so this is for drills that skipped it.
 #[derive(Debug, thiserror::Error)]
 #[error("no Docker engine `{name}` in this drill (engines: {known})")]
-pub struct UnknownEngine {
+pub(crate) struct UnknownEngine {
     name: String,
     known: String,
 }
@@ -164,14 +160,14 @@ pub struct UnknownEngine {
 /// Every Docker engine of a run: the drill's `engines:` in order, or the
 /// one engine of `target.docker` / `DOCKER_HOST` / the local socket. The
 /// first is the default of a step without `on:`.
-pub struct Engines {
+pub(crate) struct Engines {
     engines: Vec<Engine>,
 }
 
 impl Engines {
     /// `named`: the drill's `engines:`, resolved, in order; empty for a
     /// drill with one engine, which `single` (`target.docker`) then names.
-    pub fn new(named: &[(String, String)], single: Option<String>) -> Self {
+    pub(crate) fn new(named: &[(String, String)], single: Option<String>) -> Self {
         let engines = if named.is_empty() {
             vec![Engine::new(single)]
         } else {
@@ -184,7 +180,7 @@ impl Engines {
     }
 
     /// The engine a step acts on: `on:`, or the default.
-    pub fn get(&self, on: Option<&str>) -> Result<&Engine, UnknownEngine> {
+    pub(crate) fn get(&self, on: Option<&str>) -> Result<&Engine, UnknownEngine> {
         let Some(name) = on else {
             return Ok(self.default_engine());
         };
@@ -203,18 +199,18 @@ impl Engines {
     }
 
     /// The first engine: the one steps without `on:` act on.
-    pub fn default_engine(&self) -> &Engine {
+    pub(crate) fn default_engine(&self) -> &Engine {
         &self.engines[0]
     }
 
     /// The engines steps have asked for, in the drill's order.
-    pub fn touched(&self) -> impl Iterator<Item = &Engine> {
+    pub(crate) fn touched(&self) -> impl Iterator<Item = &Engine> {
         self.engines.iter().filter(|e| e.touched())
     }
 
     /// Each named engine's version, for the record (empty for a drill with
     /// one unnamed engine, whose version is `docker_version`).
-    pub fn versions(&self) -> std::collections::BTreeMap<String, String> {
+    pub(crate) fn versions(&self) -> std::collections::BTreeMap<String, String> {
         self.engines
             .iter()
             .filter_map(|e| Some((e.name()?.to_string(), e.version()?)))
@@ -224,7 +220,7 @@ impl Engines {
 
 /// A bollard error as a person would say it: the engine's own message for
 /// API errors, the innermost cause otherwise.
-pub fn describe(err: &DockerError) -> String {
+pub(crate) fn describe(err: &DockerError) -> String {
     match err {
         DockerError::DockerResponseServerError {
             status_code,

@@ -8,14 +8,17 @@
 
 mod check;
 mod copy_image;
-pub mod engine;
+pub(crate) mod engine;
 mod kind;
 mod ops;
 mod resolve;
-pub mod swarm;
+// The Swarm actions are built and tested on a real swarm; the drill verbs
+// that call them land next (issue 13), until then nothing else calls them.
+#[allow(dead_code)]
+pub(crate) mod swarm;
 
-pub use engine::{DEFAULT_HOST, Engine, Engines, describe};
-pub use kind::DockerKind;
+pub(crate) use engine::{Engine, Engines};
+pub(crate) use kind::DockerKind;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -31,13 +34,13 @@ use crate::kind::StepKind;
 use ops::Ops;
 
 /// The label every object firedrill creates carries: the run id.
-pub const RUN_LABEL: &str = "firedrill.run";
+pub(crate) const RUN_LABEL: &str = "firedrill.run";
 /// The label with the drill's name.
-pub const DRILL_LABEL: &str = "firedrill.drill";
+pub(crate) const DRILL_LABEL: &str = "firedrill.drill";
 
 /// What `wait` waits for.
 #[derive(Debug)]
-pub enum Until {
+pub(crate) enum Until {
     Running,
     Healthy,
     Exited(Option<i64>),
@@ -46,7 +49,7 @@ pub enum Until {
 
 /// A container to create.
 #[derive(Debug, Default)]
-pub struct RunSpec {
+pub(crate) struct RunSpec {
     pub image: String,
     pub name: Option<String>,
     pub env: Vec<String>,
@@ -63,7 +66,7 @@ pub struct RunSpec {
 
 /// A Docker action ready to run.
 #[derive(Debug)]
-pub enum DockerOp {
+pub(crate) enum DockerOp {
     Run(Box<RunSpec>),
     Start(String),
     Stop {
@@ -125,14 +128,14 @@ pub enum DockerOp {
 
 /// After the action: poll this path on the container's published port.
 #[derive(Debug)]
-pub struct HttpHealth {
+pub(crate) struct HttpHealth {
     pub path: String,
     pub within: Duration,
 }
 
 /// Which engine `plan` says a step acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EngineShown {
+pub(crate) enum EngineShown {
     Named(String),
     /// `sweep: run` without `on:` in a drill of several engines.
     Every,
@@ -140,7 +143,7 @@ pub enum EngineShown {
 
 /// A Docker step ready to run.
 #[derive(Debug)]
-pub struct DockerCommand {
+pub(crate) struct DockerCommand {
     pub op: DockerOp,
     pub health: Option<HttpHealth>,
     /// `on:` as written: the engine to act on (`None`: the default one;
@@ -153,7 +156,7 @@ pub struct DockerCommand {
 impl DockerCommand {
     /// Picks the engine(s), runs the action on them. A failure on an
     /// engine that no longer answers becomes the one line naming it.
-    pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub(crate) async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
         match &self.op {
             DockerOp::CopyImage { image, from, to } => {
                 return copy_image::run(ctx, image, from, to).await;
@@ -182,13 +185,13 @@ impl DockerCommand {
     async fn run_on(&self, docker: &bollard::Docker, ctx: &StepContext<'_>) -> Attempt {
         let ops = Ops { docker, ctx };
         let result = match &self.op {
-            DockerOp::Run(spec) => ops.run(spec).await.map(|_| None),
-            DockerOp::Start(name) => ops.start(name).await.map(|_| None),
-            DockerOp::Stop { name, grace } => ops.stop(name, *grace).await.map(|_| None),
-            DockerOp::Restart { name, grace } => ops.restart(name, *grace).await.map(|_| None),
-            DockerOp::Remove { name, volumes } => ops.remove(name, *volumes).await.map(|_| None),
+            DockerOp::Run(spec) => ops.run(spec).await.map(|()| None),
+            DockerOp::Start(name) => ops.start(name).await.map(|()| None),
+            DockerOp::Stop { name, grace } => ops.stop(name, *grace).await.map(|()| None),
+            DockerOp::Restart { name, grace } => ops.restart(name, *grace).await.map(|()| None),
+            DockerOp::Remove { name, volumes } => ops.remove(name, *volumes).await.map(|()| None),
             DockerOp::Replace { name, image, grace } => {
-                ops.replace(name, image, *grace).await.map(|_| None)
+                ops.replace(name, image, *grace).await.map(|()| None)
             }
             DockerOp::Exec {
                 container,
@@ -216,17 +219,17 @@ impl DockerCommand {
                 container,
                 until,
                 within,
-            } => ops.wait(container, until, *within).await.map(|_| None),
+            } => ops.wait(container, until, *within).await.map(|()| None),
             DockerOp::CopyOut {
                 container,
                 path,
                 to,
-            } => ops.copy_out(container, path, to).await.map(|_| None),
+            } => ops.copy_out(container, path, to).await.map(|()| None),
             DockerOp::CopyIn {
                 container,
                 from,
                 path,
-            } => ops.copy_in(container, from, path).await.map(|_| None),
+            } => ops.copy_in(container, from, path).await.map(|()| None),
             DockerOp::Build {
                 context,
                 dockerfile,
@@ -236,7 +239,7 @@ impl DockerCommand {
             } => ops
                 .build(context, dockerfile, tag, args, labels)
                 .await
-                .map(|_| None),
+                .map(|()| None),
             DockerOp::Sweep | DockerOp::CopyImage { .. } => {
                 Err("`sweep` and `copy_image` choose their engines themselves".into())
             }
@@ -280,36 +283,17 @@ impl DockerCommand {
 /// step is the sweep, after a resume say). An engine that fails does not
 /// stop the others: each problem is named with its engine.
 async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
-    let engines: Vec<&Engine> = match on {
-        Some(name) => match ctx.engines.get(Some(name)) {
-            Ok(engine) => vec![engine],
-            Err(err) => return Attempt::failed(err.to_string()),
-        },
-        None => {
-            let touched: Vec<&Engine> = ctx.engines.touched().collect();
-            if touched.is_empty() {
-                vec![ctx.engines.default_engine()]
-            } else {
-                touched
-            }
-        }
+    let engines = match sweep_targets(ctx, on) {
+        Ok(engines) => engines,
+        Err(err) => return Attempt::failed(err.to_string()),
     };
     let mut problems = Vec::new();
     for engine in engines {
-        let swept = match engine.docker().await {
-            Ok(docker) => {
-                let ops = Ops { docker, ctx };
-                let labelled = ops.sweep().await;
-                let loaded = ops.remove_images(&engine.take_loaded()).await;
-                labelled.and(loaded)
-            }
-            Err(err) => Err(err),
-        };
-        if let Err(err) = swept {
+        if let Err(err) = sweep_one(ctx, engine).await {
             match engine.gone().await {
                 Some(gone) => problems.push(gone),
                 None if engine.name().is_some() => {
-                    problems.push(format!("on {}: {err}", engine.label()))
+                    problems.push(format!("on {}: {err}", engine.label()));
                 }
                 None => problems.push(err),
             }
@@ -320,6 +304,33 @@ async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
     } else {
         Attempt::failed(problems.join("; "))
     }
+}
+
+/// The engines a sweep covers: `on:`'s, else those the run touched, else
+/// the default one.
+fn sweep_targets<'e>(
+    ctx: &StepContext<'e>,
+    on: Option<&str>,
+) -> Result<Vec<&'e Engine>, engine::UnknownEngine> {
+    if on.is_some() {
+        return ctx.engines.get(on).map(|engine| vec![engine]);
+    }
+    let touched: Vec<&Engine> = ctx.engines.touched().collect();
+    Ok(if touched.is_empty() {
+        vec![ctx.engines.default_engine()]
+    } else {
+        touched
+    })
+}
+
+/// Removes what the run labelled on one engine, and the images
+/// `copy_image` loaded there.
+async fn sweep_one(ctx: &StepContext<'_>, engine: &Engine) -> Result<(), String> {
+    let docker = engine.docker().await?;
+    let ops = Ops { docker, ctx };
+    let labelled = ops.sweep().await;
+    let loaded = ops.remove_images(&engine.take_loaded()).await;
+    labelled.and(loaded)
 }
 
 impl Resolved for DockerCommand {

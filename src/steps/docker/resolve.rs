@@ -28,7 +28,7 @@ struct Shared {
 
 impl DockerCommand {
     /// Resolves templates.
-    pub fn resolve(
+    pub(crate) fn resolve(
         a: &DockerAction,
         step: &Step,
         r: &mut Renderer<'_>,
