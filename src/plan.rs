@@ -67,6 +67,7 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
             .push((name.clone(), Renderer::new(&lookup).string(value)));
     }
     lookup.base_url.clone_from(&target.base_url);
+    target.engines = engines(d, &lookup);
 
     let mut out = String::new();
     let _ = writeln!(out, "drill: {}", d.drill.value);
@@ -76,6 +77,7 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
     if let Some(url) = &target.base_url {
         let _ = writeln!(out, "target: {url}");
     }
+    write_engines(&mut out, &target.engines);
     if let Some(budget) = &d.budget {
         let _ = writeln!(
             out,
@@ -113,6 +115,30 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
         }
     }
     crate::redact::redact(&out).into_owned()
+}
+
+/// The drill's `engines:` with what is known before the run resolved.
+fn engines(d: &crate::drill::model::Drill, lookup: &PlanLookup) -> Vec<(String, String)> {
+    d.engines.as_ref().map_or_else(Vec::new, |engines| {
+        engines
+            .value
+            .iter()
+            .map(|(name, address)| (name.clone(), Renderer::new(lookup).string(address)))
+            .collect()
+    })
+}
+
+/// One line per engine, the default one said.
+fn write_engines(out: &mut String, engines: &[(String, String)]) {
+    for (i, (name, address)) in engines.iter().enumerate() {
+        let default = if i == 0 { " (default)" } else { "" };
+        let address = if address.is_empty() {
+            "(empty: set what `engines:` reads before running)"
+        } else {
+            address
+        };
+        let _ = writeln!(out, "engine {name}: {address}{default}");
+    }
 }
 
 fn describe_step(

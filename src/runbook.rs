@@ -45,6 +45,18 @@ pub(crate) fn runbook(drill: &LoadedDrill) -> String {
     if let Some(docker) = &d.target.docker {
         facts.push(("Docker engine", format!("`{}`", docker.value)));
     }
+    if let Some(engines) = &d.engines {
+        let listed: Vec<String> = engines
+            .value
+            .iter()
+            .enumerate()
+            .map(|(i, (name, address))| {
+                let default = if i == 0 { ", the default" } else { "" };
+                format!("`{name}` (`{}`{default})", address.value)
+            })
+            .collect();
+        facts.push(("Docker engines", listed.join(", ")));
+    }
     if !d.secrets.is_empty() {
         let secrets: Vec<String> = d
             .secrets
@@ -85,9 +97,21 @@ pub(crate) fn runbook(drill: &LoadedDrill) -> String {
             let _ = writeln!(out, "- `${{{name}}}` = `{}`", plain(&value.value));
         }
     }
+    let default_engine = d
+        .engines
+        .as_ref()
+        .and_then(|e| e.value.keys().next())
+        .map(String::as_str);
     let _ = writeln!(out, "\n## Steps\n");
     for (i, (step, name)) in d.steps.value.iter().zip(&drill.step_names).enumerate() {
-        describe(&mut out, i + 1, name, step, d.owner.as_deref());
+        describe(
+            &mut out,
+            i + 1,
+            name,
+            step,
+            d.owner.as_deref(),
+            default_engine,
+        );
     }
     if !d.cleanup.is_empty() {
         let _ = writeln!(
@@ -95,10 +119,32 @@ pub(crate) fn runbook(drill: &LoadedDrill) -> String {
             "## Cleanup\n\nAlways done at the end — after success, after a failure, and after an interruption.\n"
         );
         for (i, (step, name)) in d.cleanup.iter().zip(&drill.cleanup_names).enumerate() {
-            describe(&mut out, i + 1, name, step, d.owner.as_deref());
+            describe(
+                &mut out,
+                i + 1,
+                name,
+                step,
+                d.owner.as_deref(),
+                default_engine,
+            );
         }
     }
     out
+}
+
+/// The engine a Docker step without `on:` acts on, in a drill of several
+/// (a step with `on:` or `copy_image` names its engines in its sentence).
+fn implied_engine(step: &Step, default_engine: Option<&str>) -> Option<String> {
+    let docker = &step.docker.as_ref()?.value;
+    let default = default_engine?;
+    if docker.on.is_some() || docker.copy_image.is_some() {
+        return None;
+    }
+    Some(if docker.sweep.is_some() {
+        "on every engine the run touched".to_string()
+    } else {
+        format!("on engine `{default}` (the default)")
+    })
 }
 
 fn describe(
@@ -107,6 +153,7 @@ fn describe(
     name: &str,
     spanned: &LocatedStep,
     drill_owner: Option<&str>,
+    default_engine: Option<&str>,
 ) {
     let step = &spanned.value;
     let kind = step.kind();
@@ -119,6 +166,9 @@ fn describe(
     let mut facts = vec![kind.map_or("step", StepKind::as_str).to_string()];
     if let Some(owner) = step.owner.as_deref().or(drill_owner) {
         facts.push(format!("owner **{owner}**"));
+    }
+    if let Some(engine) = implied_engine(step, default_engine) {
+        facts.push(engine);
     }
     if let Some(budget) = &step.budget {
         facts.push(format!(

@@ -194,6 +194,10 @@ pub(crate) struct Drill {
     pub timeout: Option<Spanned<HumanDuration>>,
     #[serde(default)]
     pub target: Target,
+    /// Several Docker engines by name (`primary: unix:///…`), instead of
+    /// `target.docker`; the first is the default of every Docker step.
+    #[serde(default)]
+    pub engines: Option<Spanned<IndexMap<String, Spanned<String>>>>,
     #[serde(default)]
     pub secrets: IndexMap<String, Spanned<SecretSource>>,
     #[serde(default)]
@@ -648,6 +652,13 @@ pub(crate) struct DockerAction {
     /// `sweep: run`: remove every container, volume and image this run made.
     #[serde(default)]
     pub sweep: Option<Spanned<String>>,
+    /// `copy_image: "demo-app:1", from: primary, to: safe`: between engines.
+    #[serde(default)]
+    pub copy_image: Option<Spanned<String>>,
+    /// Which of the drill's `engines:` the action acts on (default: the
+    /// first). Beside the verb, like a field, but checked apart from them.
+    #[serde(default)]
+    pub on: Option<Spanned<String>>,
 
     // Fields.
     #[serde(default)]
@@ -720,6 +731,7 @@ pub(crate) enum DockerVerb {
     CopyIn,
     Build,
     Sweep,
+    CopyImage,
 }
 
 /// A field a verb cannot do without, and an example for the message.
@@ -733,7 +745,7 @@ pub(crate) struct RequiredField {
 
 impl DockerVerb {
     /// Every verb, in the order messages list them.
-    pub(crate) const ALL: [DockerVerb; 12] = [
+    pub(crate) const ALL: [DockerVerb; 13] = [
         DockerVerb::Run,
         DockerVerb::Start,
         DockerVerb::Stop,
@@ -746,6 +758,7 @@ impl DockerVerb {
         DockerVerb::CopyIn,
         DockerVerb::Build,
         DockerVerb::Sweep,
+        DockerVerb::CopyImage,
     ];
 
     /// The verb's key in a drill file.
@@ -763,6 +776,7 @@ impl DockerVerb {
             DockerVerb::CopyIn => "copy_in",
             DockerVerb::Build => "build",
             DockerVerb::Sweep => "sweep",
+            DockerVerb::CopyImage => "copy_image",
         }
     }
 
@@ -793,6 +807,7 @@ impl DockerVerb {
             DockerVerb::CopyIn => &["from", "path"],
             DockerVerb::Build => &["dockerfile", "tag", "args", "labels"],
             DockerVerb::Sweep => &[],
+            DockerVerb::CopyImage => &["from", "to"],
         }
     }
 
@@ -816,6 +831,9 @@ impl DockerVerb {
         const COPY_OUT_NEEDS: &[RequiredField] = &[need("path", COPY_OUT), need("to", COPY_OUT)];
         const COPY_IN_NEEDS: &[RequiredField] = &[need("from", COPY_IN), need("path", COPY_IN)];
         const BUILD: &[RequiredField] = &[need("tag", "docker: { build: ., tag: \"demo-app:1\" }")];
+        const COPY_IMAGE: &str = "docker: { copy_image: \"demo-app:1\", from: primary, to: safe }";
+        const COPY_IMAGE_NEEDS: &[RequiredField] =
+            &[need("from", COPY_IMAGE), need("to", COPY_IMAGE)];
         match self {
             DockerVerb::Replace => REPLACE,
             DockerVerb::Exec => EXEC,
@@ -823,6 +841,7 @@ impl DockerVerb {
             DockerVerb::CopyOut => COPY_OUT_NEEDS,
             DockerVerb::CopyIn => COPY_IN_NEEDS,
             DockerVerb::Build => BUILD,
+            DockerVerb::CopyImage => COPY_IMAGE_NEEDS,
             _ => &[],
         }
     }
@@ -867,6 +886,7 @@ impl DockerAction {
             DockerVerb::CopyIn => &self.copy_in,
             DockerVerb::Build => &self.build,
             DockerVerb::Sweep => &self.sweep,
+            DockerVerb::CopyImage => &self.copy_image,
         }
     }
 

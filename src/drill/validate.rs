@@ -14,6 +14,30 @@ use super::diagnostic::{Diagnostic, did_you_mean};
 use super::model::{Drill, Location, Retry, Spanned, Step};
 use super::template::{Lookup, LookupError, Reference, Renderer};
 
+/// The schemes bollard connects with.
+const ENGINE_SCHEMES: &[&str] = &[
+    "unix://", "tcp://", "http://", "https://", "ssh://", "npipe://",
+];
+
+/// What an engine address should look like.
+pub(crate) const ENGINE_ADDRESS_HELP: &str = "an engine address looks like unix:///var/run/docker.sock, tcp://10.0.0.5:2376 or ssh://user@host";
+
+/// What is wrong with an engine's address (written, or resolved at the
+/// start of a run), if anything.
+pub(crate) fn engine_address_problem(address: &str) -> Option<String> {
+    let address = address.trim();
+    if address.is_empty() {
+        return Some("the address is empty".into());
+    }
+    if !ENGINE_SCHEMES.iter().any(|s| address.starts_with(s)) {
+        return Some(format!(
+            "`{address}` is not an engine address (it needs one of {})",
+            ENGINE_SCHEMES.join(" ")
+        ));
+    }
+    None
+}
+
 /// Fields of `run.*`.
 pub(crate) const RUN_FIELDS: &[&str] = &["id", "drill", "started_at"];
 
@@ -107,6 +131,7 @@ impl<'a> Checker<'a> {
         if let Some(docker) = &target.docker {
             self.render_string(docker);
         }
+        self.check_engines();
         if let (Some(ca_file), true) = (&target.ca_file, target.is_insecure()) {
             self.push(
                 Diagnostic::new(
@@ -117,6 +142,53 @@ impl<'a> Checker<'a> {
                 .with_help("keep `ca_file` and remove `insecure`: the CA file is the safe way to trust a private certificate"),
             );
         }
+    }
+
+    /// `engines:`: at least one, each address templated or well-formed,
+    /// and not beside `target.docker` (two places for the one default
+    /// engine would let them disagree).
+    fn check_engines(&mut self) {
+        let Some(engines) = &self.drill.engines else {
+            return;
+        };
+        if engines.value.is_empty() {
+            self.push(
+                Diagnostic::new(engines.referenced, "`engines:` names no engine").with_help(
+                    "write `engines: { primary: \"unix:///var/run/docker.sock\" }`, or remove it",
+                ),
+            );
+        }
+        if let Some(docker) = &self.drill.target.docker {
+            self.push(
+                Diagnostic::new(
+                    docker.referenced,
+                    "`target.docker` and `engines:` both say where Docker is",
+                )
+                .at_key("docker")
+                .with_help("keep one: list this address under `engines:` (the first engine is the default), or remove `engines:`"),
+            );
+        }
+        for (name, address) in &engines.value {
+            self.render_string(address);
+            if address.value.contains("${") {
+                continue;
+            }
+            if let Some(problem) = engine_address_problem(&address.value) {
+                self.push(
+                    Diagnostic::new(address.referenced, format!("engine `{name}`: {problem}"))
+                        .with_help(ENGINE_ADDRESS_HELP),
+                );
+            }
+        }
+    }
+
+    /// The names of the drill's `engines:`, in order (empty without it).
+    pub(crate) fn engine_names(&self) -> Vec<&'a str> {
+        self.drill
+            .engines
+            .as_ref()
+            .map(|e| e.value.keys().map(String::as_str).collect())
+            .unwrap_or_default()
     }
 
     /// Checks what every step has, whatever its kind: a unique name,

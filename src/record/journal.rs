@@ -111,6 +111,7 @@ pub fn to_record(path: &Path, text: &str) -> Result<RunRecord, ReadError> {
         human_ms: steps.iter().map(|s| s.human_ms).sum(),
         operator: String::new(),
         docker_version: None,
+        docker_versions: std::collections::BTreeMap::default(),
         budget_ms: None,
         over_budget: false,
         drill_file: String::new(),

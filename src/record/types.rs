@@ -216,8 +216,13 @@ pub struct RunRecord {
     pub human_ms: u64,
     /// Who ran it.
     pub operator: String,
-    /// The Docker engine's version, when a Docker step ran.
+    /// The version of the default engine (the first of `engines:`, or
+    /// the only one), as the record has always had it.
     pub docker_version: Option<String>,
+    /// Each named engine's version (`engines:`), for a drill with several;
+    /// absent otherwise, and in records written before it existed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub docker_versions: std::collections::BTreeMap<String, String>,
     /// The drill's soft budget.
     pub budget_ms: Option<u64>,
     /// Whether the run took longer than its budget.
@@ -257,6 +262,26 @@ mod tests {
 
     /// A step line as records have always stored it: `kind` a plain string.
     const OLD_STEP: &str = r#"{"name":"Restore","kind":"manual","phase":"steps","outcome":"manual_done","started_at":"2026-11-02T10:00:00.000Z","duration_ms":1200,"human_ms":1100,"attempts":1,"budget_ms":null,"over_budget":false,"owner":null,"intervention":null,"error":null,"duration_us":1200000}"#;
+
+    /// A run record from before `docker_versions`: it loads, and one
+    /// engine's record is written as it always was.
+    #[test]
+    fn a_record_without_docker_versions_loads_and_one_engine_writes_none() {
+        let old = format!(
+            r#"{{"schema":1,"drill":"d","run_id":"r","outcome":"passed","started_at":"t","finished_at":null,"duration_ms":1,"human_ms":0,"operator":"o","docker_version":"20.10","budget_ms":null,"over_budget":false,"drill_file":"d.yaml","firedrill_version":"0.1.0","steps":[{OLD_STEP}]}}"#
+        );
+        let record: RunRecord = serde_json::from_str(&old).unwrap();
+        assert!(record.docker_versions.is_empty());
+        let written = serde_json::to_string(&record).unwrap();
+        assert!(!written.contains("docker_versions"), "{written}");
+        let mut two = record;
+        two.docker_versions.insert("safe".into(), "20.10".into());
+        let written = serde_json::to_string(&two).unwrap();
+        assert!(
+            written.contains(r#""docker_versions":{"safe":"20.10"}"#),
+            "{written}"
+        );
+    }
 
     #[test]
     fn an_old_step_record_round_trips_with_its_kind_as_a_string() {

@@ -210,8 +210,17 @@ fn header(html: &mut String, record: &RunRecord) {
     if !record.drill_file.is_empty() {
         meta.push(format!("drill <code>{}</code>", esc(&record.drill_file)));
     }
-    if let Some(docker) = &record.docker_version {
-        meta.push(format!("Docker {}", esc(docker)));
+    if record.docker_versions.is_empty() {
+        if let Some(docker) = &record.docker_version {
+            meta.push(format!("Docker {}", esc(docker)));
+        }
+    } else {
+        let engines: Vec<String> = record
+            .docker_versions
+            .iter()
+            .map(|(name, version)| format!("{} {}", esc(name), esc(version)))
+            .collect();
+        meta.push(format!("Docker engines: {}", engines.join(", ")));
     }
     html.push_str(&format!(
         "<p class=\"meta\">{}</p></header>\n",

@@ -276,6 +276,7 @@ mod tests {
             human_ms: 1000,
             operator: secret.into(),
             docker_version: None,
+            docker_versions: std::collections::BTreeMap::default(),
             budget_ms: None,
             over_budget: false,
             drill_file: format!("drills/{secret}.yaml"),

@@ -22,7 +22,7 @@ pub(crate) struct Executor<'a> {
     pub(super) observers: &'a Observers,
     pub(super) target: ResolvedTarget,
     pub(super) http: reqwest::Client,
-    pub(super) docker: crate::steps::docker::Engine,
+    pub(super) docker: crate::steps::docker::Engines,
 }
 
 impl Executor<'_> {

@@ -43,7 +43,7 @@ pub async fn execute(
         drill,
         options,
         observers,
-        docker: crate::steps::docker::Engine::new(target.docker.clone()),
+        docker: crate::steps::docker::Engines::new(&target.engines, target.docker.clone()),
         target,
         http,
     };
@@ -196,7 +196,8 @@ impl Executor<'_> {
             duration_ms: millis(duration),
             human_ms: steps.iter().map(|s| s.human_ms).sum(),
             operator: options.operator_name.clone(),
-            docker_version: self.docker.version(),
+            docker_version: self.docker.default_engine().version(),
+            docker_versions: self.docker.versions(),
             budget_ms: budget.map(millis),
             over_budget: budget.is_some_and(|b| duration > b),
             drill_file: self.drill.path.display().to_string(),

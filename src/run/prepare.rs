@@ -13,6 +13,7 @@ use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
 use crate::drill::model::SecretSource;
 use crate::drill::template::Renderer;
+use crate::drill::validate::{ENGINE_ADDRESS_HELP, engine_address_problem};
 use crate::steps::ResolvedTarget;
 
 /// A drill with its secrets read, vars resolved and target known: ready to
@@ -174,8 +175,36 @@ fn resolve_target(
         .docker
         .as_ref()
         .map(|address| renderer.string(address));
+    target.engines = resolve_engines(drill, &mut renderer, problems);
     problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
     target
+}
+
+/// `engines:` resolved; an address that resolves to nothing usable (an
+/// unset `${env.X}`) is a located problem, before any step runs.
+fn resolve_engines(
+    drill: &LoadedDrill,
+    renderer: &mut Renderer<'_>,
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let Some(engines) = &drill.drill.engines else {
+        return Vec::new();
+    };
+    let mut resolved = Vec::with_capacity(engines.value.len());
+    for (name, address) in &engines.value {
+        let known_errors = renderer.errors.len();
+        let text = renderer.string(address);
+        // An unset `${env.X}` is already reported, at the same place.
+        let unresolved = renderer.errors.len() > known_errors;
+        if let Some(problem) = engine_address_problem(&text).filter(|_| !unresolved) {
+            problems.push(
+                Diagnostic::new(address.referenced, format!("engine `{name}`: {problem}"))
+                    .with_help(ENGINE_ADDRESS_HELP),
+            );
+        }
+        resolved.push((name.clone(), text.trim().to_string()));
+    }
+    resolved
 }
 
 /// The HTTP client every step shares: one connection pool, keep-alive,

@@ -87,7 +87,7 @@ impl Executor<'_> {
         };
         let ctx = StepContext {
             http: &self.http,
-            docker: &self.docker,
+            engines: &self.docker,
             operator: &self.options.operator,
             run_id: &scope.facts.id,
             drill: &self.drill.drill.drill.value,

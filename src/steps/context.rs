@@ -3,14 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::docker::engine::Engine;
+use super::docker::engine::Engines;
 use crate::operator::Operator;
 
 /// What every step kind may use while it runs.
 pub(crate) struct StepContext<'a> {
     pub http: &'a reqwest::Client,
-    /// The Docker engine, connected on first use.
-    pub docker: &'a Engine,
+    /// Every Docker engine of the run (the default one first), each
+    /// connected on first use; `on:`, `copy_image` and `sweep` pick.
+    pub engines: &'a Engines,
     pub operator: &'a Arc<dyn Operator>,
     /// Labels what Docker steps create, so a sweep finds it.
     pub run_id: &'a str,

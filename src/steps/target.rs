@@ -9,6 +9,8 @@ pub(crate) struct ResolvedTarget {
     pub headers: Vec<(String, String)>,
     /// `target.docker`, resolved; `None` falls back to `DOCKER_HOST`.
     pub docker: Option<String>,
+    /// The drill's `engines:`, resolved, in order: (name, address).
+    pub engines: Vec<(String, String)>,
     /// `base_url` and `headers` parsed once, on first use, for every
     /// request of the run.
     parsed: std::sync::OnceLock<ParsedTarget>,

@@ -2,7 +2,7 @@
 //! the fields it needs, and the templates of every field. The verbs and
 //! their fields come from [`DockerVerb`], the one table of them.
 
-use crate::drill::diagnostic::Diagnostic;
+use crate::drill::diagnostic::{Diagnostic, did_you_mean};
 use crate::drill::model::{DockerAction, DockerVerb, Spanned, VolumesSpec};
 use crate::steps::check_context::CheckContext;
 
@@ -18,7 +18,72 @@ pub(super) fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerA
     check_verb_values(ctx, action, verb, subject);
     check_volumes(ctx, action, verb);
     check_healthcheck(ctx, action);
+    check_engines(ctx, action, verb);
     render_fields(ctx, action);
+}
+
+/// `on:`, and `copy_image`'s `from`/`to`, name engines of `engines:`; a
+/// name that is not there is located, with the closest one.
+fn check_engines(ctx: &mut CheckContext<'_, '_>, action: &DockerAction, verb: DockerVerb) {
+    if let Some(on) = &action.on {
+        if verb == DockerVerb::CopyImage {
+            ctx.push(
+                Diagnostic::new(
+                    on.referenced,
+                    "`copy_image` names its engines with `from` and `to`, not `on`",
+                )
+                .at_key("on"),
+            );
+        } else {
+            check_engine_name(ctx, on, "on");
+        }
+    }
+    if verb != DockerVerb::CopyImage {
+        return;
+    }
+    for (field, name) in [("from", &action.from), ("to", &action.to)] {
+        if let Some(name) = name {
+            check_engine_name(ctx, name, field);
+        }
+    }
+    if let (Some(from), Some(to)) = (&action.from, &action.to) {
+        if from.value == to.value {
+            ctx.push(
+                Diagnostic::new(
+                    to.referenced,
+                    format!("`copy_image` from `{}` to itself", from.value),
+                )
+                .with_help("`from` and `to` name two different engines of `engines:`"),
+            );
+        }
+    }
+}
+
+/// One engine name, as written (engine names are never templated: the
+/// check must know them).
+fn check_engine_name(ctx: &mut CheckContext<'_, '_>, name: &Spanned<String>, field: &str) {
+    let known = ctx.engine_names();
+    if known.contains(&name.value.as_str()) {
+        return;
+    }
+    let diagnostic = if known.is_empty() {
+        Diagnostic::new(
+            name.referenced,
+            format!("`{field}: {}` names an engine, and the drill has no `engines:`", name.value),
+        )
+        .with_help("declare them at the top: `engines: { primary: \"unix:///var/run/docker.sock\", safe: \"${env.SAFE_DOCKER_HOST}\" }`")
+    } else {
+        let help = match did_you_mean(&name.value, &known) {
+            Some(close) => format!("did you mean `{close}`? engines: {}", known.join(", ")),
+            None => format!("engines: {}", known.join(", ")),
+        };
+        Diagnostic::new(
+            name.referenced,
+            format!("no engine `{}` in `engines:`", name.value),
+        )
+        .with_help(help)
+    };
+    ctx.push(diagnostic);
 }
 
 /// The action's one verb, or a located error.
@@ -196,7 +261,7 @@ fn render_fields(ctx: &mut CheckContext<'_, '_>, action: &DockerAction) {
 
 #[cfg(test)]
 mod tests {
-    use crate::steps::check::testing::{names, problem};
+    use crate::steps::check::testing::{names, problem, problems};
 
     fn docker(action: &str) -> String {
         format!("drill: d\nsteps:\n  - docker: {{ {action} }}\n")
@@ -206,7 +271,7 @@ mod tests {
     fn a_docker_step_without_a_verb_is_told_every_verb() {
         assert_eq!(
             problem(&docker("name: app")),
-            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep)"
+            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep, copy_image)"
         );
     }
 
@@ -251,6 +316,73 @@ mod tests {
             problem(yaml),
             "4:13 a docker step has no `expect` (expectations apply to http and exec steps)"
         );
+    }
+
+    fn two_engines(step: &str) -> String {
+        format!(
+            "drill: d\nengines: {{ primary: \"unix:///var/run/docker.sock\", safe: \"${{env.SAFE}}\" }}\nsteps:\n  - docker: {{ {step} }}\n"
+        )
+    }
+
+    #[test]
+    fn an_unknown_engine_is_located_with_the_closest_name() {
+        assert_eq!(
+            problem(&two_engines("stop: app, on: saef")),
+            "4:30 no engine `saef` in `engines:` (did you mean `safe`? engines: primary, safe)"
+        );
+        assert_eq!(
+            problem(&two_engines("copy_image: x, from: primary, to: prod")),
+            "4:49 no engine `prod` in `engines:` (engines: primary, safe)"
+        );
+        assert_eq!(
+            names(&two_engines("stop: app, on: safe")),
+            ["docker stop app"]
+        );
+    }
+
+    #[test]
+    fn on_needs_engines_and_copy_image_needs_two_of_them() {
+        assert!(
+            problem(&docker("stop: app, on: safe"))
+                .starts_with("3:30 `on: safe` names an engine, and the drill has no `engines:`")
+        );
+        assert_eq!(
+            problem(&two_engines("copy_image: x, from: safe, to: safe")),
+            "4:46 `copy_image` from `safe` to itself (`from` and `to` name two different engines of `engines:`)"
+        );
+        assert!(
+            problems(&two_engines("copy_image: x, from: primary"))
+                .iter()
+                .any(|p| p.contains("`copy_image` needs `to`"))
+        );
+        assert!(
+            problem(&two_engines(
+                "copy_image: x, from: primary, to: safe, on: safe"
+            ))
+            .contains("names its engines with `from` and `to`, not `on`")
+        );
+    }
+
+    #[test]
+    fn engines_and_target_docker_do_not_go_together_and_addresses_are_checked() {
+        let both = "drill: d\ntarget: { docker: \"unix:///a.sock\" }\nengines: { primary: \"unix:///b.sock\" }\nsteps:\n  - sleep: 1s\n";
+        assert!(
+            problem(both)
+                .starts_with("2:11 `target.docker` and `engines:` both say where Docker is"),
+            "{}",
+            problem(both)
+        );
+        let bad =
+            "drill: d\nengines: { primary: \"/var/run/docker.sock\" }\nsteps:\n  - sleep: 1s\n";
+        assert!(
+            problem(bad).starts_with(
+                "2:21 engine `primary`: `/var/run/docker.sock` is not an engine address"
+            ),
+            "{}",
+            problem(bad)
+        );
+        let empty = "drill: d\nengines: { primary: \"\" }\nsteps:\n  - sleep: 1s\n";
+        assert!(problem(empty).contains("engine `primary`: the address is empty"));
     }
 
     #[test]

@@ -33,6 +33,15 @@ impl Kind for DockerKind<'_> {
         }
     }
 
+    /// `copy_image` captures how many bytes it moved.
+    fn defines(&self) -> Vec<String> {
+        if self.0.value.copy_image.is_some() {
+            vec![super::copy_image::COPIED_BYTES.to_string()]
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The action's own description, templates left as written.
     fn describe_runbook(&self, step: &Step) -> String {
         let mut renderer = Renderer::new(&AsWritten);
@@ -52,9 +61,9 @@ impl Kind for DockerKind<'_> {
         &self,
         step: &Step,
         renderer: &mut Renderer<'_>,
-        _target: &ResolvedTarget,
+        target: &ResolvedTarget,
     ) -> Result<Action, String> {
-        DockerCommand::resolve(&self.0.value, step, renderer)
+        DockerCommand::resolve(&self.0.value, step, renderer, target)
             .map(|command| Box::new(command) as Action)
     }
 }

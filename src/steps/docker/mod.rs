@@ -7,6 +7,7 @@
 //! `firedrill.drill`, so `sweep: run` can remove exactly what a run made.
 
 mod check;
+mod copy_image;
 pub(crate) mod engine;
 mod kind;
 mod ops;
@@ -16,7 +17,7 @@ mod resolve;
 #[allow(dead_code)]
 pub(crate) mod swarm;
 
-pub(crate) use engine::Engine;
+pub(crate) use engine::{Engine, Engines};
 pub(crate) use kind::DockerKind;
 
 use std::collections::HashMap;
@@ -117,6 +118,12 @@ pub(crate) enum DockerOp {
         labels: HashMap<String, String>,
     },
     Sweep,
+    /// An image from one engine to another, by name (`engines:`).
+    CopyImage {
+        image: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// After the action: poll this path on the container's published port.
@@ -126,22 +133,56 @@ pub(crate) struct HttpHealth {
     pub within: Duration,
 }
 
+/// Which engine `plan` says a step acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EngineShown {
+    Named(String),
+    /// `sweep: run` without `on:` in a drill of several engines.
+    Every,
+}
+
 /// A Docker step ready to run.
 #[derive(Debug)]
 pub(crate) struct DockerCommand {
     pub op: DockerOp,
     pub health: Option<HttpHealth>,
+    /// `on:` as written: the engine to act on (`None`: the default one;
+    /// for `sweep`, every engine the run touched).
+    pub on: Option<String>,
+    /// The engine named in descriptions, when the drill names engines.
+    pub shown_on: Option<EngineShown>,
 }
 
 impl DockerCommand {
-    /// Runs the action, then the HTTP health poll if asked.
-    // One arm per verb: the dispatch reads as the list of verbs.
-    #[allow(clippy::too_many_lines)]
+    /// Picks the engine(s), runs the action on them. A failure on an
+    /// engine that no longer answers becomes the one line naming it.
     pub(crate) async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
-        let docker = match ctx.docker.docker().await {
+        match &self.op {
+            DockerOp::CopyImage { image, from, to } => {
+                return copy_image::run(ctx, image, from, to).await;
+            }
+            DockerOp::Sweep => return sweep(ctx, self.on.as_deref()).await,
+            _ => {}
+        }
+        let engine = match ctx.engines.get(self.on.as_deref()) {
+            Ok(engine) => engine,
+            Err(err) => return Attempt::failed(err.to_string()),
+        };
+        let docker = match engine.docker().await {
             Ok(docker) => docker,
             Err(err) => return Attempt::failed(err),
         };
+        let attempt = self.run_on(docker, ctx).await;
+        if matches!(attempt.verdict, Verdict::Failed(_)) {
+            if let Some(gone) = engine.gone().await {
+                return Attempt::failed(gone);
+            }
+        }
+        attempt
+    }
+
+    /// Runs the action on one engine, then the HTTP health poll if asked.
+    async fn run_on(&self, docker: &bollard::Docker, ctx: &StepContext<'_>) -> Attempt {
         let ops = Ops { docker, ctx };
         let result = match &self.op {
             DockerOp::Run(spec) => ops.run(spec).await.map(|()| None),
@@ -199,7 +240,9 @@ impl DockerCommand {
                 .build(context, dockerfile, tag, args, labels)
                 .await
                 .map(|()| None),
-            DockerOp::Sweep => ops.sweep().await.map(|()| None),
+            DockerOp::Sweep | DockerOp::CopyImage { .. } => {
+                Err("`sweep` and `copy_image` choose their engines themselves".into())
+            }
         };
         let attempt = match result {
             Err(err) => return Attempt::failed(err),
@@ -209,22 +252,85 @@ impl DockerCommand {
         if !matches!(attempt.verdict, Verdict::Passed) {
             return attempt;
         }
-        if let Some(health) = &self.health {
-            let name = match &self.op {
-                DockerOp::Run(spec) => spec.name.clone(),
-                DockerOp::Start(name)
-                | DockerOp::Restart { name, .. }
-                | DockerOp::Replace { name, .. } => Some(name.clone()),
-                _ => None,
-            };
-            if let Some(name) = name {
-                if let Err(err) = ops.http_health(&name, health).await {
-                    return Attempt::failed(err);
+        match self.http_health(&ops).await {
+            Ok(()) => attempt,
+            Err(err) => Attempt::failed(err),
+        }
+    }
+
+    /// The HTTP health poll after the action, if the step asks for one and
+    /// the action names a container.
+    async fn http_health(&self, ops: &Ops<'_>) -> Result<(), String> {
+        let Some(health) = &self.health else {
+            return Ok(());
+        };
+        let name = match &self.op {
+            DockerOp::Run(spec) => spec.name.as_deref(),
+            DockerOp::Start(name)
+            | DockerOp::Restart { name, .. }
+            | DockerOp::Replace { name, .. } => Some(name.as_str()),
+            _ => None,
+        };
+        match name {
+            Some(name) => ops.http_health(name, health).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// `sweep: run`: the engine of `on:`; without it every engine the run
+/// touched, or the default one when none was (a run whose first Docker
+/// step is the sweep, after a resume say). An engine that fails does not
+/// stop the others: each problem is named with its engine.
+async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
+    let engines = match sweep_targets(ctx, on) {
+        Ok(engines) => engines,
+        Err(err) => return Attempt::failed(err.to_string()),
+    };
+    let mut problems = Vec::new();
+    for engine in engines {
+        if let Err(err) = sweep_one(ctx, engine).await {
+            match engine.gone().await {
+                Some(gone) => problems.push(gone),
+                None if engine.name().is_some() => {
+                    problems.push(format!("on {}: {err}", engine.label()));
                 }
+                None => problems.push(err),
             }
         }
-        attempt
     }
+    if problems.is_empty() {
+        Attempt::passed(Vec::new())
+    } else {
+        Attempt::failed(problems.join("; "))
+    }
+}
+
+/// The engines a sweep covers: `on:`'s, else those the run touched, else
+/// the default one.
+fn sweep_targets<'e>(
+    ctx: &StepContext<'e>,
+    on: Option<&str>,
+) -> Result<Vec<&'e Engine>, engine::UnknownEngine> {
+    if on.is_some() {
+        return ctx.engines.get(on).map(|engine| vec![engine]);
+    }
+    let touched: Vec<&Engine> = ctx.engines.touched().collect();
+    Ok(if touched.is_empty() {
+        vec![ctx.engines.default_engine()]
+    } else {
+        touched
+    })
+}
+
+/// Removes what the run labelled on one engine, and the images
+/// `copy_image` loaded there.
+async fn sweep_one(ctx: &StepContext<'_>, engine: &Engine) -> Result<(), String> {
+    let docker = engine.docker().await?;
+    let ops = Ops { docker, ctx };
+    let labelled = ops.sweep().await;
+    let loaded = ops.remove_images(&engine.take_loaded()).await;
+    labelled.and(loaded)
 }
 
 impl Resolved for DockerCommand {
@@ -245,8 +351,25 @@ impl Resolved for DockerCommand {
         }
     }
 
-    /// One line saying what it does, for `plan` and logs.
+    /// One line saying what it does, for `plan` and logs, with the engine
+    /// it acts on when the drill names engines.
     fn describe(&self) -> String {
+        let what = self.describe_op();
+        match &self.shown_on {
+            Some(EngineShown::Named(name)) => format!("{what} on engine `{name}`"),
+            Some(EngineShown::Every) => format!("{what}, on every engine the run touched"),
+            None => what,
+        }
+    }
+
+    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
+        Box::pin(self.run(ctx))
+    }
+}
+
+impl DockerCommand {
+    /// What the action does, in a few words.
+    fn describe_op(&self) -> String {
         match &self.op {
             DockerOp::Run(spec) => format!(
                 "docker run {}{}",
@@ -302,10 +425,9 @@ impl Resolved for DockerCommand {
                 format!("docker build {} as {tag}", context.display())
             }
             DockerOp::Sweep => "docker: remove everything this run created".to_string(),
+            DockerOp::CopyImage { image, from, to } => format!(
+                "copy the image {image} from engine `{from}` to engine `{to}` (exported from one, loaded into the other, no registry)"
+            ),
         }
-    }
-
-    fn attempt<'a>(&'a self, ctx: &'a StepContext<'_>) -> AttemptFuture<'a> {
-        Box::pin(self.run(ctx))
     }
 }

@@ -628,6 +628,26 @@ impl Ops<'_> {
         }
     }
 
+    /// Removes images by name (those `copy_image` loaded); one already
+    /// gone is fine.
+    pub(super) async fn remove_images(&self, images: &[String]) -> Result<(), String> {
+        let mut problems = Vec::new();
+        for image in images {
+            let options = q::RemoveImageOptionsBuilder::new().force(true).build();
+            match self.docker.remove_image(image, Some(options), None).await {
+                Err(err) if status_of(&err) != Some(404) => {
+                    problems.push(format!("image {image}: {}", describe(&err)));
+                }
+                _ => {}
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("sweep could not remove: {}", problems.join("; ")))
+        }
+    }
+
     /// Polls `path` on the container's first published port until 2xx.
     pub(super) async fn http_health(&self, name: &str, health: &HttpHealth) -> Result<(), String> {
         let inspected = self.inspect(name).await?;

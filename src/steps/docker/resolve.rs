@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use bollard::models::HealthConfig;
 
-use super::{DockerCommand, DockerOp, HttpHealth, RunSpec, Until};
+use super::{DockerCommand, DockerOp, EngineShown, HttpHealth, RunSpec, Until};
 use crate::drill::model::{
     DockerAction, DockerVerb, Healthcheck, HumanDuration, Location, Spanned, Step, VolumesSpec,
 };
 use crate::drill::template::Renderer;
 use crate::steps::exec::OutputExpectations;
+use crate::steps::target::ResolvedTarget;
 
 /// How long `wait` and health polls wait unless told.
 const DEFAULT_WAIT: Duration = Duration::from_secs(30);
@@ -31,6 +32,7 @@ impl DockerCommand {
         a: &DockerAction,
         step: &Step,
         r: &mut Renderer<'_>,
+        target: &ResolvedTarget,
     ) -> Result<Self, String> {
         let env: Vec<String> = a
             .env
@@ -57,7 +59,24 @@ impl DockerCommand {
             engine_healthcheck,
         };
         let op = operation(verb, subject, a, step, r, shared)?;
-        Ok(DockerCommand { op, health })
+        let on = a.on.as_ref().map(|on| on.value.clone());
+        // What `plan` says the step acts on: the engine named, or the
+        // first of `engines:`; a sweep without `on` covers them all.
+        let shown_on = match (&op, &on) {
+            (DockerOp::CopyImage { .. }, _) => None,
+            (DockerOp::Sweep, None) if target.engines.len() > 1 => Some(EngineShown::Every),
+            (_, Some(name)) => Some(EngineShown::Named(name.clone())),
+            (_, None) => target
+                .engines
+                .first()
+                .map(|(name, _)| EngineShown::Named(name.clone())),
+        };
+        Ok(DockerCommand {
+            op,
+            health,
+            on,
+            shown_on,
+        })
     }
 }
 
@@ -141,6 +160,20 @@ fn operation(
             }
             DockerOp::Sweep
         }
+        // Engine names are checked as written, never templated.
+        DockerVerb::CopyImage => DockerOp::CopyImage {
+            image: subject,
+            from: a
+                .from
+                .as_ref()
+                .map(|f| f.value.clone())
+                .ok_or("`copy_image` needs `from`")?,
+            to: a
+                .to
+                .as_ref()
+                .map(|t| t.value.clone())
+                .ok_or("`copy_image` needs `to`")?,
+        },
     })
 }
 
