@@ -11,6 +11,7 @@ pub mod engine;
 mod kind;
 mod ops;
 mod resolve;
+pub mod service;
 pub mod swarm;
 
 pub use engine::{DEFAULT_HOST, Engine, describe};
@@ -114,6 +115,8 @@ pub enum DockerOp {
         labels: HashMap<String, String>,
     },
     Sweep,
+    /// A Swarm service action and its wait.
+    Service(Box<service::ServiceCommand>),
 }
 
 /// After the action: poll this path on the container's published port.
@@ -195,6 +198,7 @@ impl DockerCommand {
                 .await
                 .map(|_| None),
             DockerOp::Sweep => ops.sweep().await.map(|_| None),
+            DockerOp::Service(command) => Ok(Some(command.run(docker, ctx).await)),
         };
         let attempt = match result {
             Err(err) => return Attempt::failed(err),
@@ -232,6 +236,7 @@ impl Resolved for DockerCommand {
         let health = self.health.as_ref().map(|h| h.within);
         let wait = match &self.op {
             DockerOp::Wait { within, .. } => Some(*within),
+            DockerOp::Service(command) => return command.own_timeout(),
             _ => None,
         };
         match (health, wait) {
@@ -297,6 +302,7 @@ impl Resolved for DockerCommand {
                 format!("docker build {} as {tag}", context.display())
             }
             DockerOp::Sweep => "docker: remove everything this run created".to_string(),
+            DockerOp::Service(command) => command.describe(),
         }
     }
 

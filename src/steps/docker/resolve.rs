@@ -52,6 +52,17 @@ impl DockerCommand {
             grace: a.grace.as_ref().map(|g| g.value.0),
             engine_healthcheck,
         };
+        let service_wait = verb == DockerVerb::Wait
+            && a.until
+                .as_ref()
+                .is_some_and(|u| super::service::words::until(&u.value).is_some());
+        if verb.is_service() || service_wait {
+            let command = super::service::resolve::resolve(verb, subject, a, r)?;
+            return Ok(DockerCommand {
+                op: DockerOp::Service(Box::new(command)),
+                health,
+            });
+        }
         let op = operation(verb, subject, a, step, r, shared)?;
         Ok(DockerCommand { op, health })
     }
@@ -137,6 +148,7 @@ fn operation(
             }
             DockerOp::Sweep
         }
+        service => return Err(format!("`{service}` is resolved as a service verb")),
     })
 }
 

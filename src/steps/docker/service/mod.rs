@@ -1,0 +1,145 @@
+//! The `docker:` Swarm service verbs (`service_create`, `service_update`,
+//! `service_rollback`, `service_scale`, `service_remove`, and `wait: NAME,
+//! until: converged | rolled_back`): thin wiring of the drill's fields onto
+//! the engine-side core in [`swarm`](super::swarm).
+//!
+//! create/update/scale wait `until: converged` unless `detach: true`;
+//! `service_rollback` waits `until: rolled_back`, because the engine
+//! reports a manual rollback with the same states as an automatic one.
+//! An update the engine rolls back fails its step (the docker CLI exits 0
+//! there: the trap a rehearsal must catch); `until: rolled_back` beside
+//! `service_update`, or on a `wait`, is for a rehearsal that expects it.
+//! Every wait is bounded by `for` (default 2m), and its facts go to the
+//! step's record, also when it fails.
+
+pub(crate) mod check;
+mod describe;
+mod facts;
+pub(crate) mod resolve;
+pub(crate) mod words;
+
+use std::time::Duration;
+
+use bollard::Docker;
+
+use super::swarm::{self, Change, Owner, ServiceInput, SwarmError, Until};
+use crate::steps::attempt::Attempt;
+use crate::steps::context::StepContext;
+
+/// A service action, then what to wait for.
+#[derive(Debug)]
+pub struct ServiceCommand {
+    pub action: ServiceAction,
+    /// `None`: `detach: true` (or `service_remove`), the step ends when
+    /// the engine accepted the change.
+    pub wait: Option<ServiceWait>,
+}
+
+#[derive(Debug)]
+pub enum ServiceAction {
+    Create(Box<ServiceInput>),
+    Update {
+        name: String,
+        change: Change,
+    },
+    Rollback {
+        name: String,
+    },
+    Scale {
+        name: String,
+        replicas: u64,
+    },
+    Remove {
+        name: String,
+    },
+    /// Only the wait (`wait: NAME, until: converged`).
+    Wait {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceWait {
+    pub until: Until,
+    /// `for`: the wait fails past it, with the last state seen.
+    pub within: Duration,
+}
+
+impl ServiceAction {
+    /// The service the action is about.
+    pub fn service(&self) -> &str {
+        match self {
+            ServiceAction::Create(input) => &input.name,
+            ServiceAction::Update { name, .. }
+            | ServiceAction::Rollback { name }
+            | ServiceAction::Scale { name, .. }
+            | ServiceAction::Remove { name }
+            | ServiceAction::Wait { name } => name,
+        }
+    }
+}
+
+impl ServiceCommand {
+    /// How long the step may take at least: its wait and some slack for the
+    /// action itself.
+    pub fn own_timeout(&self) -> Option<Duration> {
+        self.wait.map(|w| w.within + Duration::from_secs(30))
+    }
+
+    /// Runs the action, then waits; the wait's facts go with the attempt,
+    /// passed or failed.
+    pub async fn run(&self, docker: &Docker, ctx: &StepContext<'_>) -> Attempt {
+        if let Err(err) = self.act(docker, ctx).await {
+            return Attempt::failed(err.to_string());
+        }
+        let Some(wait) = self.wait else {
+            return Attempt::passed(Vec::new());
+        };
+        let name = self.action.service();
+        let poll = swarm::DEFAULT_POLL;
+        match swarm::wait(docker, name, wait.until, wait.within, poll).await {
+            Ok(seen) => Attempt::passed(Vec::new()).with_service(Some(facts::record(&seen, poll))),
+            Err(err) => {
+                let seen = match &err {
+                    SwarmError::RolledBack { facts, .. } => Some(facts::record(facts, poll)),
+                    _ => None,
+                };
+                Attempt::failed(err.to_string()).with_service(seen)
+            }
+        }
+    }
+
+    async fn act(&self, docker: &Docker, ctx: &StepContext<'_>) -> Result<(), SwarmError> {
+        match &self.action {
+            ServiceAction::Create(input) => {
+                let owner = Owner {
+                    run_id: ctx.run_id.to_string(),
+                    drill: ctx.drill.to_string(),
+                };
+                let (_, warnings) = swarm::create(docker, input, &owner).await?;
+                log_warnings(&input.name, &warnings);
+            }
+            ServiceAction::Update { name, change } => {
+                let updated = swarm::update(docker, name, change).await?;
+                log_warnings(name, &updated.warnings);
+            }
+            ServiceAction::Rollback { name } => {
+                swarm::rollback(docker, name).await?;
+            }
+            ServiceAction::Scale { name, replicas } => {
+                swarm::scale(docker, name, *replicas).await?;
+            }
+            ServiceAction::Remove { name } => swarm::remove(docker, name).await?,
+            ServiceAction::Wait { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// The engine's warnings (an image it could not resolve on a registry, …)
+/// are worth a log line, not a failure.
+fn log_warnings(service: &str, warnings: &[String]) {
+    for warning in warnings {
+        tracing::info!(target: "firedrill::docker", service, "engine warning: {warning}");
+    }
+}
