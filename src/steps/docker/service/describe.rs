@@ -84,16 +84,17 @@ fn create(input: &ServiceInput) -> String {
 }
 
 fn update(name: &str, change: &Change) -> String {
+    let mut text = match &change.image {
+        Some(image) => format!("roll the service {name} to image {image}"),
+        None => format!("update the service {name}"),
+    };
     let mut parts = Vec::new();
-    if let Some(image) = &change.image {
-        parts.push(format!("to image {image}"));
-    }
     if !change.env.is_empty() {
         let set: Vec<String> = change.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        parts.push(format!("with {}", set.join(", ")));
+        parts.push(format!("setting {}", set.join(", ")));
     }
     if !change.env_remove.is_empty() {
-        parts.push(format!("without {}", change.env_remove.join(", ")));
+        parts.push(format!("removing {}", change.env_remove.join(", ")));
     }
     if let Some(replicas) = change.replicas {
         parts.push(format!("at {}", replicas_words(replicas)));
@@ -101,10 +102,12 @@ fn update(name: &str, change: &Change) -> String {
     if change.force {
         parts.push("redeploying every task".to_string());
     }
-    format!(
-        "roll the service {name} {} (its update policy decides how)",
-        parts.join(", ")
-    )
+    if !parts.is_empty() {
+        let joiner = if change.image.is_some() { ", " } else { ": " };
+        text.push_str(joiner);
+        text.push_str(&parts.join(", "));
+    }
+    text
 }
 
 /// "one task at a time, starting new tasks before stopping old ones; the
