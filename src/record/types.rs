@@ -148,6 +148,7 @@ pub struct StepRecord {
 /// comparable with the engine's own `engine.started_at/completed_at`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ServiceFacts {
+    /// The service's name.
     pub service: String,
     /// `converged` or `rolled_back`.
     pub until: String,
@@ -162,12 +163,18 @@ pub struct ServiceFacts {
     /// start), if it came.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_running_ms: Option<u64>,
+    /// How many looks the wait took.
     pub polls: u32,
+    /// How often it looked.
     pub poll_ms: u64,
+    /// How many tasks the wait saw start.
     pub tasks_started: usize,
+    /// How many tasks the wait saw stop (or the engine delete).
     pub tasks_stopped: usize,
+    /// The tasks it saw start, as they were at the end.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub started: Vec<ServiceTask>,
+    /// The tasks it saw stop.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stopped: Vec<ServiceTask>,
     /// The engine's `UpdateStatus` at the end, when it had one.
@@ -183,11 +190,16 @@ pub struct ServiceFacts {
 pub struct ServiceTask {
     /// `demo.2` (slot) or `demo.<node>` (global service).
     pub name: String,
+    /// The image its spec names.
     pub image: String,
+    /// The node's hostname.
     pub node: String,
+    /// The task's state (`running`, `failed`, `shutdown`, `removed`, …).
     pub state: String,
+    /// The engine's error for the task, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its container's exit code, when not 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
 }
@@ -198,10 +210,13 @@ pub struct EngineUpdateFacts {
     /// `updating`, `completed`, `paused`, `rollback_started`,
     /// `rollback_paused` or `rollback_completed`.
     pub state: String,
+    /// The engine's message ("update rolled back due to failure …").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// RFC 3339, the engine's clock: when the update started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
+    /// RFC 3339, the engine's clock: when it completed (or rolled back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_at: Option<String>,
     /// `completed_at - started_at`, by the engine's clock.
@@ -214,7 +229,9 @@ pub struct EngineUpdateFacts {
 /// `rollback_completed`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollbackFacts {
+    /// Until the engine decided to roll back (`rollback_started`).
     pub decided_after_ms: u64,
+    /// Until the rollback was complete, if the wait saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolled_back_after_ms: Option<u64>,
 }

@@ -53,7 +53,31 @@ pub(crate) fn check(ctx: &mut CheckContext<'_, '_>, action: &DockerAction, verb:
     if verb == DockerVerb::ServiceUpdate {
         update_changes_something(ctx, action);
     }
+    detached_waits_for_nothing(ctx, action);
     render(ctx, action);
+}
+
+/// `detach: true` ends the step when the engine accepted the change: a
+/// goal or a bound for a wait that never happens is a mistake.
+fn detached_waits_for_nothing(ctx: &mut CheckContext<'_, '_>, action: &DockerAction) {
+    if !action.detach.as_ref().is_some_and(|d| d.value) {
+        return;
+    }
+    let waits = [
+        ("until", action.until.as_ref().map(|v| v.referenced)),
+        ("for", action.within.as_ref().map(|v| v.referenced)),
+    ];
+    for (field, at) in waits {
+        if let Some(at) = at {
+            ctx.push(
+                Diagnostic::new(at, format!("`{field}` does not go with `detach: true`"))
+                    .at_key(field)
+                    .with_help(
+                        "a detached step does not wait; add a `wait: NAME, until: …` step after it",
+                    ),
+            );
+        }
+    }
 }
 
 /// `until` of `wait` (container or service) and of `service_update`.

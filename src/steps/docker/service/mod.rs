@@ -29,37 +29,53 @@ use crate::steps::context::StepContext;
 /// A service action, then what to wait for.
 #[derive(Debug)]
 pub struct ServiceCommand {
+    /// What to ask the engine.
     pub action: ServiceAction,
     /// `None`: `detach: true` (or `service_remove`), the step ends when
     /// the engine accepted the change.
     pub wait: Option<ServiceWait>,
 }
 
+/// One service action, every value resolved.
 #[derive(Debug)]
 pub enum ServiceAction {
+    /// `service_create`.
     Create(Box<ServiceInput>),
+    /// `service_update`: `change` applied to the inspected spec.
     Update {
+        /// The service.
         name: String,
+        /// What changes; the rest of the spec stays.
         change: Change,
     },
+    /// `service_rollback`: the engine's rollback to the previous spec.
     Rollback {
+        /// The service.
         name: String,
     },
+    /// `service_scale`.
     Scale {
+        /// The service.
         name: String,
+        /// The replica count to reach.
         replicas: u64,
     },
+    /// `service_remove`.
     Remove {
+        /// The service.
         name: String,
     },
     /// Only the wait (`wait: NAME, until: converged`).
     Wait {
+        /// The service.
         name: String,
     },
 }
 
+/// What a service step waits for after its action.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceWait {
+    /// `converged`, or `rolled_back` (the engine undid the last update).
     pub until: Until,
     /// `for`: the wait fails past it, with the last state seen.
     pub within: Duration,
