@@ -74,8 +74,9 @@ fn images() {
     });
 }
 
-/// Removes every service whose name starts with `prefix` (and the volumes
-/// named so) when dropped: also when the test failed.
+/// Removes every service whose name starts with `prefix` (and the
+/// containers and volumes named so) when dropped: also when the test
+/// failed.
 struct Cleanup {
     prefix: String,
 }
@@ -94,6 +95,13 @@ impl Cleanup {
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
+        let containers = docker_lines(&["ps", "-aq", "--filter", &self.name_filter()]);
+        if !containers.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f"])
+                .args(&containers)
+                .output();
+        }
         let services = docker_lines(&["service", "ls", "-q", "--filter", &self.name_filter()]);
         if !services.is_empty() {
             let _ = Command::new("docker")
@@ -415,12 +423,17 @@ fn sigint_during_a_rolling_update_removes_the_service() {
 #[test]
 fn the_swarm_rollout_showcase_passes_end_to_end() {
     images();
+    let cleanup = Cleanup::new("rollout");
     let dir = tempfile::tempdir().unwrap();
     let drill = dir.path().join("swarm-rollout.yaml");
     std::fs::copy(shipped_drill("swarm-rollout.yaml"), &drill).unwrap();
     let (code, stdout, record) = run(
         &drill,
-        &[("SWARM_DEMO_IMAGE", IMAGE), ("SWARM_PORT_BASE", "1877")],
+        &[
+            ("SWARM_DEMO_IMAGE", IMAGE),
+            ("SWARM_PORT_BASE", "1877"),
+            ("SWARM_NAME_PREFIX", &cleanup.prefix),
+        ],
     );
     assert_eq!(code, 0, "{stdout}");
     let bad = &step(&record, "A broken release is rolled back by the engine")["service"];
