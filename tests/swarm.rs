@@ -492,3 +492,31 @@ fn bad_service_fields_are_located() {
         .unwrap();
     assert_eq!(shipped.status.code(), Some(0), "{shipped:?}");
 }
+
+#[test]
+fn a_global_service_publishes_its_port_on_the_host() {
+    images();
+    let cleanup = Cleanup::new("global");
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "drill: swarm-global\n\
+         secrets: {{ T: {{ env: DEMO_ADMIN_TOKEN }} }}\n\
+         steps:\n\
+         - name: Create\n  docker: {{ service_create: \"{prefix}svc\", image: \"{IMAGE}:1\", mode: global, ports: [\"18781:8080\"], publish: host, env: {{ DEMO_ADMIN_TOKEN: \"${{secret.T}}\" }}, update: {QUICK}, for: 1m }}\n\
+         - name: Answers on the host\n  http: {{ url: \"http://127.0.0.1:18781/health\" }}\n  expect: {{ json: {{ \"$.version\": \"1.0.0\" }} }}\n  retry: {{ every: 200ms, for: 10s }}\n\
+         - name: Update\n  docker: {{ service_update: \"{prefix}svc\", image: \"{IMAGE}:2\" }}\n\
+         - name: Version 2\n  http: {{ url: \"http://127.0.0.1:18781/health\" }}\n  expect: {{ json: {{ \"$.version\": \"2.0.0\" }} }}\n\
+         cleanup:\n\
+         - name: Sweep\n  docker: {{ sweep: run }}\n",
+        prefix = cleanup.prefix,
+    );
+    let drill = write_drill(dir.path(), "global.yaml", &text);
+    let (code, stdout, record) = run(&drill, &[]);
+    assert_eq!(code, 0, "{stdout}");
+    let created = &step(&record, "Create")["service"];
+    assert_eq!(
+        created["tasks_started"], 1,
+        "one task on the one node: {created}"
+    );
+    assert_swept(&record);
+}
