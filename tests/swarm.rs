@@ -364,9 +364,15 @@ fn a_healthcheck_that_never_passes_fails_the_bounded_wait_with_the_last_state() 
     let (code, stdout, record) = run(&drill, &[]);
     assert_eq!(code, 1, "{stdout}");
     let error = error_of(&record, "Create");
+    eprintln!("the bounded wait's error: {error}");
     assert!(
         error.contains("svc: not converged after 8s: 0/1 tasks running"),
         "{error}"
+    );
+    assert!(
+        error.contains("; last health check: unhealthy: ")
+            && error.contains("injected fault: health is broken"),
+        "the health log says why: {error}"
     );
     assert!(started.elapsed() < Duration::from_secs(60));
     assert_swept(&record);

@@ -18,12 +18,14 @@ mod facts;
 pub(crate) mod resolve;
 pub(crate) mod words;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::Docker;
+use bollard::query_parameters as q;
 
 use super::swarm::{self, Change, Owner, ServiceInput, SwarmError, Until};
-use crate::steps::attempt::Attempt;
+use crate::steps::attempt::{Attempt, excerpt};
 use crate::steps::context::StepContext;
 
 /// A service action, then what to wait for.
@@ -120,7 +122,11 @@ impl ServiceCommand {
                     SwarmError::RolledBack { facts, .. } => Some(facts::record(facts, poll)),
                     _ => None,
                 };
-                Attempt::failed(err.to_string()).with_service(seen)
+                let mut why = err.to_string();
+                if let Some(health) = last_failed_health_check(docker, name).await {
+                    why.push_str(&format!("; last health check: {health}"));
+                }
+                Attempt::failed(why).with_service(seen)
             }
         }
     }
@@ -150,6 +156,39 @@ impl ServiceCommand {
         }
         Ok(())
     }
+}
+
+/// The output of the last failed health check of the service's newest
+/// task container on this engine. A task stopped for being unhealthy ends
+/// with no error text (`complete`, exit 0): the reason is only in its
+/// container's health log.
+async fn last_failed_health_check(docker: &Docker, service: &str) -> Option<String> {
+    let filter = HashMap::from([(
+        "label",
+        vec![format!("com.docker.swarm.service.name={service}")],
+    )]);
+    let options = q::ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filter)
+        .build();
+    let containers = docker.list_containers(Some(options)).await.ok()?;
+    for container in containers.into_iter().take(3) {
+        let Some(id) = container.id else { continue };
+        let Ok(inspected) = docker.inspect_container(&id, None).await else {
+            continue;
+        };
+        let log = inspected.state.and_then(|s| s.health).and_then(|h| h.log);
+        let failed = log
+            .unwrap_or_default()
+            .into_iter()
+            .rev()
+            .find(|entry| entry.exit_code.is_some_and(|code| code != 0));
+        if let Some(output) = failed.and_then(|entry| entry.output) {
+            let line = output.split_whitespace().collect::<Vec<_>>().join(" ");
+            return Some(excerpt(&line, 200));
+        }
+    }
+    None
 }
 
 /// The engine's warnings (an image it could not resolve on a registry, …)
