@@ -2,10 +2,10 @@
 //! client doing the same requests as the benchmark drills (GET, status
 //! check, JSON parse, one field compared), with nothing else around it.
 //!
-//! Usage: cargo bench --bench http_baseline -- URL TOKEN TENANT_ID NAME REQUESTS [CONCURRENCY]
+//! Usage: cargo bench --bench `http_baseline` -- URL TOKEN `TENANT_ID` NAME REQUESTS [CONCURRENCY]
 //! Prints the microseconds the requests took.
 //!
-//! Or: cargo bench --bench http_baseline -- latencies URL PATH REQUESTS
+//! Or: cargo bench --bench `http_baseline` -- latencies URL PATH REQUESTS
 //! GETs URL/PATH one request at a time and prints, per request, the
 //! microseconds it took as this client saw it and the milliseconds the
 //! server says it spent (demo-app's `Server-Timing: app;dur=MS`): the floor

@@ -18,14 +18,14 @@ use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, Ste
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
-pub const BASELINE_WINDOW: usize = 10;
+pub(crate) const BASELINE_WINDOW: usize = 10;
 
 /// The default regression threshold of `run` and `history`.
-pub const DEFAULT_THRESHOLD: &str = "20%";
+pub(crate) const DEFAULT_THRESHOLD: &str = "20%";
 
 /// A step slower by less than this is never a regression, whatever the
 /// percentage: a 2ms step taking 3ms is jitter, not a trend.
-pub const MIN_REGRESSION_MS: u64 = 50;
+pub(crate) const MIN_REGRESSION_MS: u64 = 50;
 
 /// A regression threshold, in percent (`--regression 20%`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -58,7 +58,7 @@ impl std::fmt::Display for Threshold {
 
 /// One run found in the store.
 #[derive(Clone, Debug)]
-pub struct StoredRun {
+pub(crate) struct StoredRun {
     /// The record, or the journal of a crashed run.
     pub path: PathBuf,
     /// For a crashed run: rebuilt from the journal, outcome `crashed`.
@@ -67,7 +67,7 @@ pub struct StoredRun {
 
 /// Every run in a runs directory, oldest first.
 #[derive(Clone, Debug, Default)]
-pub struct Store {
+pub(crate) struct Store {
     pub dir: PathBuf,
     pub runs: Vec<StoredRun>,
     /// Files that looked like runs but could not be read: shown, not fatal.
@@ -77,7 +77,7 @@ pub struct Store {
 impl Store {
     /// Reads every record and every orphan journal in `dir`. A missing
     /// directory is an empty store: no run has happened yet.
-    pub fn open(dir: &Path) -> Store {
+    pub(crate) fn open(dir: &Path) -> Store {
         let mut store = Store {
             dir: dir.to_path_buf(),
             ..Store::default()
@@ -101,7 +101,7 @@ impl Store {
                     continue;
                 }
                 read_journal(path)
-            } else if name.ends_with(".json") {
+            } else if path.extension().is_some_and(|e| e == "json") {
                 read_record(path)
             } else {
                 continue;
@@ -121,12 +121,15 @@ impl Store {
     }
 
     /// The runs of one drill, oldest first.
-    pub fn of_drill<'a>(&'a self, drill: &'a str) -> impl Iterator<Item = &'a StoredRun> + 'a {
+    pub(crate) fn of_drill<'a>(
+        &'a self,
+        drill: &'a str,
+    ) -> impl Iterator<Item = &'a StoredRun> + 'a {
         self.runs.iter().filter(move |r| r.record.drill == drill)
     }
 
     /// Drill names, in the order of their latest run.
-    pub fn drills(&self) -> Vec<String> {
+    pub(crate) fn drills(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for run in self.runs.iter().rev() {
             if !names.contains(&run.record.drill) {
@@ -139,7 +142,7 @@ impl Store {
 
     /// The baseline of `current`: the last `window` runs of the same drill
     /// that started before it.
-    pub fn baseline_for(&self, current: &RunRecord, window: usize) -> Baseline {
+    pub(crate) fn baseline_for(&self, current: &RunRecord, window: usize) -> Baseline {
         let previous: Vec<&RunRecord> = self
             .of_drill(&current.drill)
             .map(|r| &r.record)
@@ -164,7 +167,7 @@ impl Store {
 
 /// The median of some durations; the mean of the middle two for an even
 /// count.
-pub fn median(values: &mut [u64]) -> Option<u64> {
+pub(crate) fn median(values: &mut [u64]) -> Option<u64> {
     if values.is_empty() {
         return None;
     }
@@ -186,7 +189,7 @@ fn counts(step: &StepRecord) -> bool {
 /// What a run is compared with: per step (by phase and name) and for the
 /// total, the median of earlier runs.
 #[derive(Clone, Debug, Default)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// Where it came from, in words.
     pub description: String,
     /// How many runs it is made of.
@@ -199,7 +202,7 @@ pub struct Baseline {
 impl Baseline {
     /// A baseline from earlier runs. A step counts where it passed (or was
     /// done, if manual); the total counts where the run passed.
-    pub fn from_runs(runs: &[&RunRecord], description: String) -> Baseline {
+    pub(crate) fn from_runs(runs: &[&RunRecord], description: String) -> Baseline {
         let mut baseline = Baseline {
             description,
             runs: runs.len(),
@@ -221,7 +224,7 @@ impl Baseline {
     }
 
     /// A baseline of one chosen run (`--baseline RECORD`).
-    pub fn from_record(record: &RunRecord, path: &Path) -> Baseline {
+    pub(crate) fn from_record(record: &RunRecord, path: &Path) -> Baseline {
         Baseline::from_runs(
             &[record],
             format!("run {} ({})", record.run_id, path.display()),
@@ -230,7 +233,7 @@ impl Baseline {
 
     /// Compares `current` with this baseline; a change above `threshold`
     /// (and [`MIN_REGRESSION_MS`]) is a regression.
-    pub fn compare(&self, current: &RunRecord, threshold: Threshold) -> Comparison {
+    pub(crate) fn compare(&self, current: &RunRecord, threshold: Threshold) -> Comparison {
         let steps = current
             .steps
             .iter()
@@ -262,7 +265,7 @@ impl Baseline {
 
 /// One duration against its baseline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Delta {
+pub(crate) struct Delta {
     /// The median of the baseline's samples.
     pub baseline_ms: u64,
     pub current_ms: u64,
@@ -293,7 +296,7 @@ impl Delta {
 
     /// The change in time and in percent: `+1.2s (+48%)`, `-3ms (-12%)`.
     /// The time says whether a big percentage matters.
-    pub fn change_detail(&self) -> String {
+    pub(crate) fn change_detail(&self) -> String {
         let diff = self.current_ms.abs_diff(self.baseline_ms);
         let sign = if self.current_ms >= self.baseline_ms {
             '+'
@@ -307,7 +310,7 @@ impl Delta {
     }
 
     /// `+8%`, `-12%`, `±0%`, or `new` against a 0ms baseline.
-    pub fn change_label(&self) -> String {
+    pub(crate) fn change_label(&self) -> String {
         match self.change_pct {
             None => "new".into(),
             Some(c) if c.round() == 0.0 => "±0%".into(),
@@ -318,7 +321,7 @@ impl Delta {
 
 /// A step against its baseline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StepDelta {
+pub(crate) struct StepDelta {
     pub name: String,
     pub phase: Phase,
     /// Absent when the baseline has no sample of this step, or this run's
@@ -328,7 +331,7 @@ pub struct StepDelta {
 
 /// A run against its baseline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     /// What the baseline is, in words.
     pub baseline: String,
     pub baseline_runs: usize,
@@ -340,12 +343,12 @@ pub struct Comparison {
 
 impl Comparison {
     /// Whether there was anything to compare with.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.total.is_none() && self.steps.iter().all(|s| s.delta.is_none())
     }
 
     /// Each regression in words, for the record's `reasons`.
-    pub fn regressions(&self) -> Vec<String> {
+    pub(crate) fn regressions(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .steps
             .iter()
@@ -380,7 +383,7 @@ impl Comparison {
 
 /// A run as a row of `firedrill history`.
 #[derive(Clone, Debug, Serialize)]
-pub struct RunRow {
+pub(crate) struct RunRow {
     pub drill: String,
     pub run_id: String,
     pub started_at: String,
@@ -426,7 +429,7 @@ impl RunRow {
 
 /// One drill's trend: its latest run against the runs before it.
 #[derive(Clone, Debug, Serialize)]
-pub struct Trend {
+pub(crate) struct Trend {
     pub drill: String,
     pub latest_run_id: String,
     pub latest_outcome: RunOutcome,
@@ -435,7 +438,7 @@ pub struct Trend {
 
 /// What `firedrill history` shows, and prints with `--json`.
 #[derive(Clone, Debug, Serialize)]
-pub struct History {
+pub(crate) struct History {
     pub runs_dir: PathBuf,
     /// The drill asked for; all drills when absent.
     pub drill: Option<String>,
@@ -449,7 +452,12 @@ pub struct History {
 impl History {
     /// The history of one drill (or all of them): its last `last` runs, and
     /// its latest run against the median of the `last` runs before it.
-    pub fn new(store: &Store, drill: Option<&str>, last: usize, threshold: Threshold) -> History {
+    pub(crate) fn new(
+        store: &Store,
+        drill: Option<&str>,
+        last: usize,
+        threshold: Threshold,
+    ) -> History {
         let drills = match drill {
             Some(name) => vec![name.to_string()],
             None => store.drills(),

@@ -12,11 +12,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
+    /// An HTTP request against the target.
     Http,
+    /// A local program.
     Exec,
+    /// A step a person does.
     Manual,
+    /// A pause.
     Sleep,
+    /// A Docker engine action (containers, images, Swarm services).
     Docker,
+    /// A group of steps run concurrently.
     Parallel,
 }
 

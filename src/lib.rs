@@ -8,13 +8,13 @@
 
 pub mod cli;
 pub mod drill;
-pub mod history;
+pub(crate) mod history;
 pub mod kind;
 pub mod operator;
 pub mod plan;
 pub mod record;
 pub mod redact;
-pub mod report;
+pub(crate) mod report;
 pub mod run;
-pub mod runbook;
+pub(crate) mod runbook;
 pub mod steps;

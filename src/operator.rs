@@ -21,9 +21,13 @@ use crate::redact::redact;
 /// What the executor asks at a manual step.
 #[derive(Debug, Clone)]
 pub struct ManualRequest {
+    /// The step's display name.
     pub step: String,
+    /// What the person is asked to do, templates rendered.
     pub instructions: String,
+    /// Who owns the step, if the drill says.
     pub owner: Option<String>,
+    /// The step's soft budget, shown so the person knows the pace.
     pub budget: Option<Duration>,
 }
 
@@ -43,13 +47,18 @@ pub enum ManualResult {
 /// The operator's answer at a manual step.
 #[derive(Debug, Clone)]
 pub struct ManualAnswer {
+    /// How it went.
     pub result: ManualResult,
+    /// Who answered.
     pub operator: String,
+    /// What the runbook should have said, in the person's words.
     pub note: Option<String>,
+    /// Who helped, when someone did.
     pub helped_by: Option<String>,
 }
 
 impl ManualAnswer {
+    /// A manual step that could not be done, and why.
     pub fn failed(reason: impl Into<String>) -> Self {
         ManualAnswer {
             result: ManualResult::Failed(reason.into()),
@@ -63,8 +72,11 @@ impl ManualAnswer {
 /// What the executor asks when an automated step failed.
 #[derive(Debug, Clone)]
 pub struct FailureRequest {
+    /// The failed step's display name.
     pub step: String,
+    /// Why it failed, expected against actual.
     pub error: String,
+    /// How many attempts it made.
     pub attempts: u32,
 }
 
@@ -85,9 +97,13 @@ pub enum FailureChoice {
 /// The operator's answer to a failure.
 #[derive(Debug, Clone)]
 pub struct FailureAnswer {
+    /// What the person chose.
     pub choice: FailureChoice,
+    /// Who answered.
     pub operator: String,
+    /// What they did, in their words.
     pub note: Option<String>,
+    /// Who helped, when someone did.
     pub helped_by: Option<String>,
 }
 
@@ -116,8 +132,11 @@ pub enum ManualPolicy {
 /// Answers without a person: from an answers file, then by `--manual`,
 /// else fails the manual step with a message that says how to answer.
 pub struct Unattended {
+    /// The operator's name, for the record.
     pub name: String,
+    /// `--manual`: what to do at manual steps no answer covers.
     pub policy: Option<ManualPolicy>,
+    /// `--answers`: scripted answers by step name.
     pub answers: Answers,
 }
 
@@ -155,10 +174,14 @@ impl Operator for Unattended {
 /// Asks on the terminal: questions on stderr, answers from stdin. An answers
 /// file, when given, answers first.
 pub struct TerminalOperator {
+    /// The operator's name, for the record.
     pub name: String,
+    /// `--answers`: answers that come before asking.
     pub answers: Answers,
 }
 
+// `ask` and `say` are methods so every use reads as the operator speaking.
+#[allow(clippy::unused_self)]
 impl TerminalOperator {
     fn ask(&self, question: &str) -> Option<String> {
         let mut err = std::io::stderr().lock();
@@ -285,12 +308,14 @@ pub struct Answer {
     /// For a manual step: done, helped or failed.
     #[serde(default)]
     pub result: Option<ScriptedResult>,
-    /// For a failed step: retry, by_hand, skip or abort.
+    /// For a failed step: retry, `by_hand`, skip or abort.
     #[serde(default)]
     pub on_failure: Option<FailureChoice>,
     #[serde(default)]
+    /// What the person would have written.
     pub note: Option<String>,
     #[serde(default)]
+    /// Who helped, for `helped` answers.
     pub helped_by: Option<String>,
     /// Who answered; the run's operator when absent.
     #[serde(default)]
@@ -301,8 +326,11 @@ pub struct Answer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScriptedResult {
+    /// Done unaided.
     Done,
+    /// Done with help.
     Helped,
+    /// Could not be done.
     Failed,
 }
 

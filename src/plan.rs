@@ -66,7 +66,7 @@ pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
             .headers
             .push((name.clone(), Renderer::new(&lookup).string(value)));
     }
-    lookup.base_url = target.base_url.clone();
+    lookup.base_url.clone_from(&target.base_url);
 
     let mut out = String::new();
     let _ = writeln!(out, "drill: {}", d.drill.value);

@@ -29,7 +29,9 @@ pub fn register(value: &str) {
     if escaped != value {
         forms.push(escaped.to_string());
     }
-    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    let mut secrets = SECRETS
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for form in forms {
         if !secrets.contains(&form) {
             secrets.push(form);
@@ -41,7 +43,9 @@ pub fn register(value: &str) {
 
 /// `text` with every registered secret replaced by [`MASK`].
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let secrets = SECRETS
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if secrets.iter().all(|s| !text.contains(s.as_str())) {
         return Cow::Borrowed(text);
     }
@@ -83,6 +87,7 @@ pub struct RedactingLines<W: std::io::Write> {
 const BLOCK: usize = 16 * 1024;
 
 impl<W: std::io::Write> RedactingLines<W> {
+    /// Masks what is written through it before it reaches `inner`.
     pub fn new(inner: W) -> Self {
         Self {
             inner,
@@ -152,7 +157,10 @@ mod tests {
 
         // Past a block, lines are masked as they fill: the same result.
         let line = "  \"token\": \"streamed-secret\", \"n\": 12345,\n";
-        let whole: String = (0..2000).map(|i| format!("{i}{line}")).collect();
+        let whole: String = (0..2000)
+            .map(|i| format!("{i}{line}"))
+            .collect::<Vec<_>>()
+            .concat();
         let mut out = RedactingLines::new(Vec::new());
         for piece in whole.as_bytes().chunks(7) {
             out.write_all(piece).unwrap();

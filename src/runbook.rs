@@ -15,7 +15,9 @@ use crate::kind::StepKind;
 use crate::steps::plain;
 
 /// The runbook of a checked drill, as Markdown.
-pub fn runbook(drill: &LoadedDrill) -> String {
+// The runbook's sections in the order they are printed.
+#[allow(clippy::too_many_lines)]
+pub(crate) fn runbook(drill: &LoadedDrill) -> String {
     let d = &drill.drill;
     let mut out = String::new();
     let _ = writeln!(out, "# Runbook: {}\n", d.drill.value);

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, firedrill, read_record, write_drill};
+use common::{DemoApp, drill_file, firedrill, read_record, write_drill};
 use serde_json::{Value, json};
 
 /// A run record with controlled durations; a step named in `failed` failed.
@@ -124,7 +124,10 @@ fn new_record(runs: &Path) -> PathBuf {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.ends_with(".json") && !name.contains("-100000-00")
+            std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e == "json")
+                && !name.contains("-100000-00")
         })
         .collect();
     assert_eq!(made.len(), 1, "{made:?}");
@@ -305,15 +308,7 @@ fn compare_setup(runs: &Path, work: &Path) -> PathBuf {
             ),
         );
     }
-    write_drill(
-        work,
-        "compare.yaml",
-        &format!(
-            "drill: compare\n{HEADER}\nsteps:\n\
-             - name: Health\n  http: {{ url: /health }}\n\
-             - name: Wait\n  sleep: 400ms\n"
-        ),
-    )
+    drill_file(work, "history/compare", &[])
 }
 
 #[test]
@@ -459,16 +454,7 @@ fn a_killed_run_is_listed_as_crashed_and_its_journal_still_renders() {
     let app = DemoApp::start();
     let work = tempfile::tempdir().unwrap();
     let runs = work.path().join("runs");
-    let drill = write_drill(
-        work.path(),
-        "crashy.yaml",
-        &format!(
-            "drill: crashy\n{HEADER}\nsteps:\n\
-             - name: Health\n  http: {{ url: /health }}\n\
-             - name: Echo\n  exec: {{ argv: [echo, hello] }}\n\
-             - name: Hang\n  sleep: 60s\n"
-        ),
-    );
+    let drill = drill_file(work.path(), "history/crashy", &[]);
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
         .arg("run")
         .arg(&drill)

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{firedrill, read_record, write_drill};
+use common::{drill_file, firedrill, read_record};
 use serde_json::Value;
 
 /// No connection of the hostile server lives longer than this.
@@ -75,13 +75,14 @@ fn pour(stream: &mut TcpStream, written: &AtomicU64, chunk: &[u8], total: u64) {
 /// returns the exit code, the step's record, the wall time and stdout.
 fn run_step(server: &Hostile, fields: &str, defaults: &str) -> (i32, Value, Duration, String) {
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
+    let drill = drill_file(
         dir.path(),
-        "hostile.yaml",
-        &format!(
-            "drill: hostile\ntarget: {{ base_url: \"{}\" }}\ndefaults: {{ {defaults} }}\nsteps:\n  - name: Call\n{fields}\n",
-            server.url
-        ),
+        "hostile/hostile",
+        &[
+            ("URL", &server.url),
+            ("DEFAULTS", defaults),
+            ("FIELDS", fields),
+        ],
     );
     let report = dir.path().join("record.json");
     let started = Instant::now();
@@ -110,7 +111,7 @@ fn a_body_over_max_response_is_cut_not_buffered() {
         let _ = stream.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
         );
-        pour(stream, written, &[b'7'; 64 * 1024], 1 << 30);
+        pour(stream, written, &vec![b'7'; 64 * 1024], 1 << 30);
     });
     let (code, step, elapsed, stdout) = run_step(
         &server,
@@ -138,7 +139,7 @@ fn the_default_limit_is_10_mib_and_a_declared_length_fails_before_reading() {
         let _ = stream.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\nConnection: close\r\n\r\n",
         );
-        pour(stream, written, &[b'x'; 64 * 1024], 1 << 30);
+        pour(stream, written, &vec![b'x'; 64 * 1024], 1 << 30);
     });
     let (code, step, elapsed, _) = run_step(&server, "    http: { url: /declared }", "");
     assert_eq!(code, 1);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, firedrill, read_record, shipped_drill, step, write_drill};
+use common::{DemoApp, drill_file, firedrill, read_record, shipped_drill, step, write_drill};
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
 use serde_json::{Value, json};
@@ -100,18 +100,7 @@ fn a_manual_step_done_with_help_records_who_helped_and_the_note() {
 }
 
 fn rescue_drill(dir: &Path) -> std::path::PathBuf {
-    write_drill(
-        dir,
-        "rescue.yaml",
-        &format!(
-            "drill: rescue\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: rescued, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: List tenants\n  http: {{ url: /tenants }}\n  expect: {{ status: 200 }}\n\
-             - name: After\n  http: {{ url: \"/tenants/${{id}}\" }}\n\
-             cleanup:\n\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
-        ),
-    )
+    drill_file(dir, "operator/rescue", &[])
 }
 
 #[test]
@@ -210,18 +199,7 @@ fn unattended(drill: &Path, app: Option<&DemoApp>, args: &[&str]) -> (i32, Strin
 fn an_answers_file_scripts_manual_steps_and_rescues() {
     let app = DemoApp::start_with(&[("DEMO_FAIL_FIRST", "list_tenants=1")]);
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "scripted.yaml",
-        &format!(
-            "drill: scripted\n{HEADER}\nsteps:\n\
-             - name: Announce\n  manual: Tell the team.\n\
-             - name: Ask the DBA\n  manual: Check replication lag.\n\
-             - name: List tenants\n  http: {{ url: /tenants }}\n\
-             - name: Health by hand\n  http: {{ url: /nope }}\n\
-             - name: Optional check\n  http: {{ url: /also-nope }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "operator/scripted", &[]);
     let answers = write_drill(
         dir.path(),
         "answers.yaml",
@@ -339,16 +317,7 @@ fn strict_fails_on_a_budget_overrun_and_passes_a_clean_run() {
 fn resume_after_sigint_finishes_with_the_earlier_captures_and_names() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "resume.yaml",
-        &format!(
-            "drill: resumable\n{HEADER}\nvars: {{ tenant: \"resume-${{run.id}}\" }}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: \"${{tenant}}\", plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Slow listing\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
-             - name: Same tenant\n  http: {{ url: \"/tenants/${{id}}\" }}\n  expect: {{ json: {{ \"$.name\": \"${{tenant}}\" }} }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "operator/resume", &[]);
     let first = dir.path().join("first.json");
     let mut child = app.spawn_run(&drill, &first, &[]);
     app.wait_in_flight(1);

@@ -1,16 +1,17 @@
-//! Parallel groups against the real demo-app: bounded concurrency, for_each
-//! with collected captures, fail_fast, timing truth, Ctrl-C.
+//! Parallel groups against the real demo-app: bounded concurrency, `for_each`
+//! with collected captures, `fail_fast`, timing truth, Ctrl-C.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, firedrill, read_record, step, write_drill};
+use common::{DemoApp, drill_file, firedrill, read_record, step, write_drill};
 use serde_json::Value;
 
-fn run(app: &DemoApp, text: &str) -> (i32, String, Value) {
+/// Runs `tests/drills/NAME.yaml` with `vars` put in: exit code, stdout, record.
+fn run(app: &DemoApp, name: &str, vars: &[(&str, &str)]) -> (i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(dir.path(), "drill.yaml", text);
+    let drill = drill_file(dir.path(), name, vars);
     let report = dir.path().join("r.json");
     let output = app
         .firedrill(dir.path())
@@ -40,18 +41,7 @@ fn children<'a>(record: &'a Value, group: &str) -> Vec<&'a Value> {
 #[test]
 fn max_bounds_the_requests_in_flight_and_captures_are_collected() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "create_tenant=100")]);
-    let (code, stdout, record) = run(
-        &app,
-        &format!(
-            "drill: fan-out\n{HEADER}\nsteps:\n\
-             - name: Create 12 tenants\n  parallel:\n    max: 3\n    for_each: {{ range: [1, 12] }}\n    collect: {{ ids: id }}\n    steps:\n\
-             \x20     - http: {{ method: POST, url: /tenants, json: {{ name: \"load-${{item}}\", plan: basic }} }}\n        expect: {{ status: 201 }}\n        capture: {{ id: \"$.id\" }}\n\
-             \x20     - http: {{ url: \"/tenants/${{id}}\" }}\n        expect: {{ json: {{ \"$.name\": \"load-${{item}}\" }} }}\n\
-             - name: Twelve ids, in item order\n  exec: {{ argv: [echo, \"${{ids}}\"] }}\n  expect: {{ stdout_matches: '^\\[(\"t-[0-9a-f]{{12}}\",?){{12}}\\]$' }}\n\
-             - name: Delete them all\n  parallel:\n    for_each: \"${{ids}}\"\n    steps:\n\
-             \x20     - http: {{ method: DELETE, url: \"/tenants/${{item}}\" }}\n        expect: {{ status: 204 }}\n"
-        ),
-    );
+    let (code, stdout, record) = run(&app, "parallel/fan-out", &[]);
     assert_eq!(code, 0, "{stdout}");
     let stats = app.stats();
     let peak = stats["max_in_flight"].as_u64().unwrap();
@@ -74,14 +64,7 @@ fn max_bounds_the_requests_in_flight_and_captures_are_collected() {
 #[test]
 fn demo_app_never_sees_more_than_max_requests_at_once() {
     let app = DemoApp::start_with(&[("DEMO_SLOW_MS", "50")]);
-    let (code, stdout, _) = run(
-        &app,
-        &format!(
-            "drill: bounded\n{HEADER}\nsteps:\n\
-             - name: Health 40 times\n  parallel:\n    max: 4\n    for_each: {{ range: [1, 40] }}\n    steps:\n\
-             \x20     - http: {{ url: /health }}\n"
-        ),
-    );
+    let (code, stdout, _) = run(&app, "parallel/bounded", &[]);
     assert_eq!(code, 0, "{stdout}");
     let stats = app.stats();
     let peak = stats["max_in_flight"].as_u64().unwrap();
@@ -95,14 +78,7 @@ fn demo_app_never_sees_more_than_max_requests_at_once() {
 #[test]
 fn durations_exclude_the_wait_for_a_slot() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=200")]);
-    let (code, stdout, record) = run(
-        &app,
-        &format!(
-            "drill: queued\n{HEADER}\nsteps:\n\
-             - name: Slow\n  parallel:\n    max: 2\n    for_each: {{ range: [1, 6] }}\n    steps:\n\
-             \x20     - http: {{ url: /health }}\n"
-        ),
-    );
+    let (code, stdout, record) = run(&app, "parallel/queued", &[]);
     assert_eq!(code, 0, "{stdout}");
     let subs = children(&record, "Slow");
     assert_eq!(subs.len(), 6);
@@ -126,20 +102,11 @@ fn durations_exclude_the_wait_for_a_slot() {
     assert!(group >= 590, "three rounds of two: {group}ms");
 }
 
-fn fail_fast_drill(fail_fast: bool) -> String {
-    format!(
-        "drill: fail-fast\n{HEADER}\nsteps:\n\
-         - name: Group\n  parallel:\n    max: 10\n    fail_fast: {fail_fast}\n    for_each: {{ range: [1, 10] }}\n    steps:\n\
-         \x20     - exec: {{ argv: [test, \"${{item}}\", \"!=\", \"3\"] }}\n\
-         \x20     - http: {{ url: /health }}\n"
-    )
-}
-
 #[test]
 fn fail_fast_cancels_the_siblings() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=2000")]);
     let started = Instant::now();
-    let (code, stdout, record) = run(&app, &fail_fast_drill(true));
+    let (code, stdout, record) = run(&app, "parallel/fail-fast", &[("FAIL_FAST", "true")]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
         started.elapsed() < Duration::from_millis(1800),
@@ -167,7 +134,7 @@ fn fail_fast_cancels_the_siblings() {
 #[test]
 fn without_fail_fast_the_siblings_finish() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=300")]);
-    let (code, _, record) = run(&app, &fail_fast_drill(false));
+    let (code, _, record) = run(&app, "parallel/fail-fast", &[("FAIL_FAST", "false")]);
     assert_eq!(code, 1);
     let subs = children(&record, "Group");
     let passed = subs.iter().filter(|s| s["outcome"] == "passed").count();
@@ -182,18 +149,7 @@ fn without_fail_fast_the_siblings_finish() {
 fn sigint_in_a_parallel_group_still_runs_cleanup() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=60000")]);
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "interrupt.yaml",
-        &format!(
-            "drill: interrupted-group\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: group-run, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Hung group\n  parallel:\n    for_each: {{ range: [1, 5] }}\n    steps:\n\
-             \x20     - http: {{ url: /health }}\n        timeout: 60s\n\
-             cleanup:\n\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "parallel/interrupt", &[]);
     let report = dir.path().join("r.json");
     let mut child = app.spawn_run(&drill, &report, &[]);
     app.wait_in_flight(5);

@@ -1,4 +1,4 @@
-//! `firedrill report` and the reports `run` writes: JUnit (parsed back),
+//! `firedrill report` and the reports `run` writes: `JUnit` (parsed back),
 //! Markdown and terminal (snapshots of a recorded run), JSON, HTML (loaded
 //! in headless Chromium, with a screenshot), and a crashed run's journal.
 
@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{DemoApp, HEADER, firedrill, only_record, read_record, step, write_drill};
+use common::{DemoApp, drill_file, firedrill, only_record, read_record, step};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
 use serde_json::{Value, json};
 
@@ -178,21 +178,7 @@ fn json_report_is_the_record() {
 /// demo-app: http, exec, a manual step, a budget overrun, a failing
 /// expectation, a step never reached, and cleanup.
 fn report_drill(dir: &Path) -> PathBuf {
-    write_drill(
-        dir,
-        "report-demo.yaml",
-        &format!(
-            "drill: report-demo\nowner: platform\nbudget: 1m\n{HEADER}\nsteps:\n\
-             - name: Service is up\n  http: {{ url: /health }}\n  expect: {{ status: 200 }}\n\
-             - name: Echo the version\n  exec: {{ argv: [echo, \"1.0.0\"] }}\n  expect: {{ stdout_contains: \"1.0\" }}\n\
-             - name: Look at the admin page\n  manual: Open the admin page and check the tenant is there.\n  owner: support\n\
-             - name: Settle\n  sleep: 300ms\n  budget: 100ms\n\
-             - name: Version is three\n  http: {{ url: /health }}\n  expect: {{ json: {{ \"$.version\": \"3.0.0\" }} }}\n\
-             - name: Never reached\n  http: {{ url: /health }}\n\
-             cleanup:\n\
-             - name: Tidy up\n  exec: {{ argv: [\"true\"] }}\n"
-        ),
-    )
+    drill_file(dir, "reports/report-demo", &[])
 }
 
 /// Runs the report drill with `--junit/--markdown/--html`; returns the
@@ -317,14 +303,7 @@ fn run_writes_junit_that_ci_reads_back_with_a_case_per_step() {
 fn reports_never_contain_a_secret() {
     let app = DemoApp::start();
     let work = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        work.path(),
-        "leak.yaml",
-        &format!(
-            "drill: leak\n{HEADER}\nsteps:\n\
-             - name: Echo the token\n  exec: {{ argv: [echo, \"${{secret.TOKEN}}\"] }}\n  expect: {{ stdout_contains: nothing-like-it }}\n"
-        ),
-    );
+    let drill = drill_file(work.path(), "reports/leak", &[]);
     let out = work.path().join("out");
     // The operator's name is the token too: it reaches the reports only
     // through their own rendering, which must mask it.

@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, only_record, read_record, shipped_drill, step, write_drill};
+use common::{DemoApp, drill_file, only_record, read_record, shipped_drill, step};
 use predicates::prelude::*;
 
 #[test]
@@ -52,7 +52,11 @@ fn quickstart_passes_and_records_every_step_with_durations() {
     let leftovers: Vec<_> = std::fs::read_dir(runs.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".jsonl"))
+        .filter(|n| {
+            std::path::Path::new(n)
+                .extension()
+                .is_some_and(|e| e == "jsonl")
+        })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -77,15 +81,7 @@ fn failing_expectation_names_the_step_the_expected_and_the_actual_value() {
     let app = DemoApp::start();
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "fail.yaml",
-        &format!(
-            "drill: failing\n{HEADER}\nsteps:\n\
-             - name: Version is three\n  http: {{ url: /health }}\n  expect: {{ json: {{ \"$.version\": \"3.0.0\" }} }}\n\
-             - name: Never reached\n  http: {{ url: /health }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/fail", &[]);
     let output = app
         .firedrill(runs.path())
         .arg("run")
@@ -116,15 +112,7 @@ fn retry_passes_against_a_flaky_endpoint_and_counts_the_attempts() {
     let app = DemoApp::start_with(&[("DEMO_FAIL_FIRST", "get_tenant=3")]);
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "flaky.yaml",
-        &format!(
-            "drill: flaky\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: flaky, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Read it back\n  http: {{ url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 200, json: {{ \"$.name\": flaky }} }}\n  retry: {{ every: 50ms, attempts: 5 }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/flaky", &[]);
     app.firedrill(runs.path())
         .arg("run")
         .arg(&drill)
@@ -142,14 +130,7 @@ fn retry_gives_up_when_its_attempts_run_out() {
     let app = DemoApp::start_with(&[("DEMO_FAIL_FIRST", "health=10")]);
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "gives-up.yaml",
-        &format!(
-            "drill: gives-up\n{HEADER}\nsteps:\n\
-             - name: Health\n  http: {{ url: /health }}\n  expect: {{ status: 200 }}\n  retry: {{ every: 10ms, attempts: 3 }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/gives-up", &[]);
     app.firedrill(runs.path())
         .arg("run")
         .arg(&drill)
@@ -170,14 +151,7 @@ fn a_hung_endpoint_is_cut_at_the_step_timeout() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "hung.yaml",
-        &format!(
-            "drill: hung\n{HEADER}\nsteps:\n\
-             - name: List tenants\n  http: {{ url: /tenants }}\n  timeout: 700ms\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/hung", &[]);
     let started = Instant::now();
     app.firedrill(runs.path())
         .arg("run")
@@ -202,17 +176,7 @@ fn cleanup_runs_after_a_failure() {
     let app = DemoApp::start();
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "cleanup.yaml",
-        &format!(
-            "drill: cleanup-after-failure\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: doomed, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Broken check\n  http: {{ url: \"/tenants/${{id}}\" }}\n  expect: {{ json: {{ \"$.plan\": enterprise }} }}\n\
-             cleanup:\n\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/cleanup", &[]);
     app.firedrill(runs.path())
         .arg("run")
         .arg(&drill)
@@ -229,16 +193,7 @@ fn cleanup_skips_a_step_whose_capture_never_happened() {
     let app = DemoApp::start_with(&[("DEMO_BROKEN", "create_tenant")]);
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "never.yaml",
-        &format!(
-            "drill: never-captured\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: x, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             cleanup:\n\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/never", &[]);
     app.firedrill(runs.path())
         .arg("run")
         .arg(&drill)
@@ -261,18 +216,7 @@ fn sigint_runs_cleanup_writes_an_interrupted_record_and_exits_130() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "interrupt.yaml",
-        &format!(
-            "drill: interrupted\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: interrupted, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Slow listing\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
-             - name: After\n  http: {{ url: /health }}\n\
-             cleanup:\n\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/interrupt", &[]);
     let record_path = runs.path().join("interrupted.json");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
         .args(["run"])
@@ -323,16 +267,7 @@ fn secrets_appear_nowhere_in_output_logs_or_the_record() {
     let dir = tempfile::tempdir().unwrap();
     // The token is echoed by a program, sent in headers, put in a failing
     // expectation and captured as a secret; none of it may leak.
-    let drill = write_drill(
-        dir.path(),
-        "secret.yaml",
-        &format!(
-            "drill: secrets\n{HEADER}\nsteps:\n\
-             - name: Echo\n  exec: {{ argv: [echo, \"token=${{secret.TOKEN}}\"] }}\n  capture: {{ echoed: {{ stdout_regex: \"token=(.*)\", secret: true }} }}\n\
-             - name: Use it\n  http: {{ url: /tenants, auth: {{ bearer: \"${{echoed}}\" }} }}\n  expect: {{ status: 200 }}\n\
-             - name: Leak attempt\n  http: {{ url: /health }}\n  expect: {{ json: {{ \"$.status\": \"${{secret.TOKEN}}\" }} }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/secret", &[]);
     let output = app
         .firedrill(runs.path())
         .env("RUST_LOG", "trace")
@@ -360,16 +295,7 @@ fn captured_objects_are_sent_back_whole() {
     let app = DemoApp::start();
     let runs = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let drill = write_drill(
-        dir.path(),
-        "whole.yaml",
-        &format!(
-            "drill: whole-values\n{HEADER}\nvars: {{ plan: pro }}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: whole, plan: \"${{plan}}\" }} }}\n  capture: {{ tenant: \"$\", status: status }}\n\
-             - name: Check types\n  exec: {{ argv: [echo, \"${{tenant}} ${{status}}\"] }}\n  expect: {{ stdout_matches: '^\\{{.*\"name\":\"whole\".*\\}} 201$' }}\n\
-             - name: By id\n  http: {{ url: \"/tenants/${{tenant.id}}\" }}\n  expect: {{ json: {{ \"$\": \"${{tenant}}\" }} }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "run/whole", &[]);
     let output = app
         .firedrill(runs.path())
         .arg("run")

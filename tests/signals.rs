@@ -4,11 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, HEADER, firedrill, read_record, send_signal, step, write_drill};
+use common::{DemoApp, drill_file, firedrill, read_record, send_signal, step};
 use rexpect::process::WaitStatus;
 use serde_json::json;
 
@@ -26,28 +26,12 @@ fn wait_exit(child: &mut Child, within: Duration) -> i32 {
     }
 }
 
-/// A drill: create a tenant, a hung request, then cleanup that deletes it.
-fn hung_drill(dir: &Path, cleanup_extra: &str) -> PathBuf {
-    write_drill(
-        dir,
-        "hung.yaml",
-        &format!(
-            "drill: hung\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: hung, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Hung\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
-             cleanup:\n\
-             {cleanup_extra}\
-             - name: Delete\n  http: {{ method: DELETE, url: \"/tenants/${{id}}\" }}\n  expect: {{ status: 204 }}\n"
-        ),
-    )
-}
-
 #[test]
 fn sigterm_runs_cleanup_and_exits_143() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let mut child = app.spawn_run(&hung_drill(dir.path(), ""), &report, &[]);
+    let mut child = app.spawn_run(&drill_file(dir.path(), "signals/hung", &[]), &report, &[]);
     app.wait_in_flight(1);
     send_signal(&child, "TERM");
     assert_eq!(wait_exit(&mut child, Duration::from_secs(15)), 143);
@@ -62,9 +46,8 @@ fn a_second_ctrl_c_skips_the_rest_of_cleanup_and_still_writes_the_record() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000,get_tenant=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let hung_cleanup =
-        "- name: Hung cleanup\n  http: { url: \"/tenants/${id}\" }\n  timeout: 60s\n";
-    let mut child = app.spawn_run(&hung_drill(dir.path(), hung_cleanup), &report, &[]);
+    let drill = drill_file(dir.path(), "signals/hung-cleanup", &[]);
+    let mut child = app.spawn_run(&drill, &report, &[]);
     app.wait_in_flight(1);
     send_signal(&child, "INT");
     // The hung step gets its grace, then cleanup starts and hangs too.
@@ -102,14 +85,10 @@ fn a_second_ctrl_c_skips_the_rest_of_cleanup_and_still_writes_the_record() {
 fn ctrl_c_at_a_manual_prompt_runs_cleanup() {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("cleaned");
-    let drill = write_drill(
+    let drill = drill_file(
         dir.path(),
-        "manual.yaml",
-        &format!(
-            "drill: prompt\nsteps:\n- name: Wait for a person\n  manual: Do the thing.\n\
-             cleanup:\n- name: Clean\n  exec: {{ argv: [touch, \"{}\"] }}\n",
-            marker.display()
-        ),
+        "signals/manual",
+        &[("MARKER", &marker.display().to_string())],
     );
     let report = dir.path().join("r.json");
     let mut command = Command::new(assert_cmd::cargo::cargo_bin("firedrill"));
@@ -143,7 +122,7 @@ fn the_drill_timeout_stops_the_steps_and_fails_the_run() {
         .firedrill(dir.path())
         .args(["run", "--timeout", "1s", "--grace", "100ms", "--report"])
         .arg(&report)
-        .arg(hung_drill(dir.path(), ""))
+        .arg(drill_file(dir.path(), "signals/hung", &[]))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -167,14 +146,7 @@ fn cleanup_has_a_deadline_of_its_own() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "get_tenant=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let drill = write_drill(
-        dir.path(),
-        "cleanup.yaml",
-        &format!(
-            "drill: slow-cleanup\n{HEADER}\nsteps:\n- name: Health\n  http: {{ url: /health }}\n\
-             cleanup:\n- name: Hung cleanup\n  http: {{ url: /tenants/t-000000000000 }}\n  timeout: 60s\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "signals/cleanup", &[]);
     let started = Instant::now();
     let output = app
         .firedrill(dir.path())
@@ -205,13 +177,7 @@ fn a_step_that_finishes_within_the_grace_period_is_kept() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "health=700")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let drill = write_drill(
-        dir.path(),
-        "grace.yaml",
-        &format!(
-            "drill: grace\n{HEADER}\nsteps:\n- name: Slow health\n  http: {{ url: /health }}\n- name: Next\n  http: {{ url: /health }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "signals/grace", &[]);
     let mut child = app.spawn_run(&drill, &report, &["--grace", "3s"]);
     app.wait_in_flight(1);
     send_signal(&child, "INT");
@@ -248,18 +214,7 @@ fn after_kill_9_the_journal_keeps_every_finished_step_renders_and_resumes() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_users=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let drill = write_drill(
-        dir.path(),
-        "crash.yaml",
-        &format!(
-            "drill: crash\n{HEADER}\nsteps:\n\
-             - name: Create\n  http: {{ method: POST, url: /tenants, json: {{ name: crash, plan: basic }} }}\n  capture: {{ id: \"$.id\" }}\n\
-             - name: Admin\n  http: {{ method: PUT, url: \"/tenants/${{id}}/users/dana\", json: {{ role: admin }} }}\n\
-             - name: Sleep\n  sleep: 10ms\n\
-             - name: Hung\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  timeout: 60s\n\
-             - name: Dana is still admin\n  http: {{ url: \"/tenants/${{id}}/users\" }}\n  expect: {{ json: {{ \"$[0].role\": admin }} }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "signals/crash", &[]);
     let mut child = app.spawn_run(&drill, &report, &[]);
     // Not any request in flight: under load, creating the tenant (an
     // fsync) can be the one seen.
@@ -316,16 +271,7 @@ fn after_kill_9_a_running_groups_finished_sub_steps_are_in_the_journal() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let drill = write_drill(
-        dir.path(),
-        "group.yaml",
-        &format!(
-            "drill: group-crash\n{HEADER}\nsteps:\n\
-             - name: Fan\n  parallel:\n    steps:\n\
-             \x20     - {{ name: Quick, http: {{ url: /health }} }}\n\
-             \x20     - {{ name: Hung, http: {{ url: /tenants }}, timeout: 60s }}\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "signals/group", &[]);
     let mut child = app.spawn_run(&drill, &report, &[]);
     app.wait_called("list_tenants");
     // Well past the flush interval, well before anything else happens.
@@ -341,16 +287,7 @@ fn a_crashed_runs_journal_holds_no_secret() {
     let app = DemoApp::start_with(&[("DEMO_DELAY_MS", "list_tenants=60000")]);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
-    let drill = write_drill(
-        dir.path(),
-        "leak.yaml",
-        &format!(
-            "drill: leak\n{HEADER}\nsteps:\n\
-             - name: Echo the token and fail\n  exec: {{ argv: [sh, -c, \"echo token=${{secret.TOKEN}}; exit 3\"] }}\n  expect: {{ exit_code: 0 }}\n\
-             cleanup:\n\
-             - name: Hung cleanup\n  http: {{ url: /tenants }}\n  timeout: 60s\n"
-        ),
-    );
+    let drill = drill_file(dir.path(), "signals/leak", &[]);
     let mut child = app.spawn_run(&drill, &report, &[]);
     app.wait_in_flight(1);
     send_signal(&child, "KILL");

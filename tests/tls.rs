@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{firedrill, read_record, write_drill};
+use common::{drill_file, firedrill, read_record, write_drill};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -114,14 +114,7 @@ fn run_with(
     target: &str,
     envs: &[(&str, &str)],
 ) -> (i32, String, serde_json::Value) {
-    let drill = write_drill(
-        dir,
-        "tls.yaml",
-        &format!(
-            "drill: tls\ntarget: {{ base_url: \"{}\"{target} }}\nsteps:\n  - name: Health\n    http: {{ url: /health }}\n    expect: {{ json: {{ \"$.status\": ok }} }}\n",
-            server.url
-        ),
-    );
+    let drill = drill_file(dir, "tls/tls", &[("URL", &server.url), ("TARGET", target)]);
     let report = dir.join("record.json");
     let _ = std::fs::remove_file(&report);
     let output = firedrill()

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use firedrill::drill::model::Location;
+use firedrill::drill::Location;
 use firedrill::drill::template::{self, Lookup, LookupError, Reference, Renderer};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};

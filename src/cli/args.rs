@@ -20,6 +20,7 @@ use crate::report::Format;
 )]
 pub struct Cli {
     #[command(subcommand)]
+    /// The command to run.
     pub command: Command,
 }
 
@@ -75,7 +76,7 @@ pub struct RunArgs {
     /// What to do at manual steps when nobody is at a terminal.
     #[arg(long, value_enum, value_name = "POLICY")]
     pub manual: Option<ManualPolicy>,
-    /// Who is running the drill (default: $FIREDRILL_OPERATOR, else the login name).
+    /// Who is running the drill (default: $`FIREDRILL_OPERATOR`, else the login name).
     #[arg(long, value_name = "NAME")]
     pub operator: Option<String>,
     /// Also fail on any intervention, help needed or budget overrun.
@@ -98,7 +99,7 @@ pub struct RunArgs {
     /// How long a running step may finish after Ctrl-C before it is cancelled.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2s")]
     pub grace: std::time::Duration,
-    /// Also write the run as JUnit XML, for a CI test tab.
+    /// Also write the run as `JUnit` XML, for a CI test tab.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Also write a Markdown summary (`$GITHUB_STEP_SUMMARY`, a PR comment).
@@ -166,7 +167,7 @@ pub struct HistoryArgs {
 
 /// An argument value clap cannot take as it is.
 #[derive(Debug, thiserror::Error)]
-pub enum ArgError {
+pub(super) enum ArgError {
     #[error("`{0}` is not a count of runs (1 or more)")]
     NotACount(String),
     #[error("`{0}` is not NAME=VALUE")]

@@ -6,7 +6,7 @@
 //! Layer: the top of the library. It may use everything below it (drill,
 //! steps, run, report, history); nothing below imports it.
 
-pub mod args;
+mod args;
 mod check;
 mod config;
 mod history;
@@ -18,9 +18,8 @@ mod signals;
 
 use std::io::IsTerminal;
 
-pub use args::{
-    Cli, Command, CompareArgs, DrillArgs, HistoryArgs, ReportArgs, RunArgs, RunbookArgs,
-};
+pub use args::Cli;
+use args::{Command, CompareArgs, DrillArgs, HistoryArgs, ReportArgs, RunArgs, RunbookArgs};
 pub use config::new_run_id;
 
 use crate::drill::LoadedDrill;

@@ -11,17 +11,16 @@ pub(super) fn runbook(args: &RunbookArgs) -> i32 {
         Err(code) => return code,
     };
     let text = crate::runbook::runbook(&loaded);
-    match &args.output {
-        Some(path) => match crate::record::files::write_atomically(path, text.as_bytes()) {
+    if let Some(path) = &args.output {
+        match crate::record::files::write_atomically(path, text.as_bytes()) {
             Ok(()) => exit::PASSED,
             Err(err) => {
                 eprintln!("error: cannot write {}: {err}", path.display());
                 exit::FAILED
             }
-        },
-        None => {
-            print!("{text}");
-            exit::PASSED
         }
+    } else {
+        print!("{text}");
+        exit::PASSED
     }
 }

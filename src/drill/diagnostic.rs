@@ -17,6 +17,7 @@ pub struct Diagnostic {
     pub at: Option<Location>,
     /// Text to point at from `at` on (an expression inside a string).
     pub near: Option<String>,
+    /// What is wrong, in one sentence.
     pub message: String,
     /// What was probably meant, or how to fix it.
     pub help: Option<String>,
@@ -25,6 +26,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A problem at `at` (unknown when the parser gave no place).
     pub fn new(at: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             at: Some(at),
@@ -55,17 +57,22 @@ impl Diagnostic {
         }
     }
 
+    /// Adds what was probably meant, or how to fix it.
+    #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Names the text the caret should point at, inside the located value.
+    #[must_use]
     pub fn near(mut self, text: impl Into<String>) -> Self {
         self.near = Some(text.into());
         self
     }
 
     /// Points at the map key `key` whose value sits at `at`.
+    #[must_use]
     pub fn at_key(mut self, key: impl Into<String>) -> Self {
         self.near = Some(key.into());
         self.near_is_key = true;
@@ -88,8 +95,11 @@ impl From<TemplateError> for Diagnostic {
 /// All problems found in one file, with the text needed to show them.
 #[derive(Debug, Clone)]
 pub struct Diagnostics {
+    /// The drill file, as named on the command line.
     pub path: PathBuf,
+    /// Its text, for the source lines shown under each problem.
     pub source: Arc<str>,
+    /// Every problem found, in file order.
     pub items: Vec<Diagnostic>,
     /// Problems found but not kept, past [`MAX_SHOWN`].
     pub omitted: usize,
@@ -98,9 +108,13 @@ pub struct Diagnostics {
 /// Where a diagnostic points, resolved against the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
+    /// One-based line.
     pub line: usize,
+    /// One-based column, in characters.
     pub column: usize,
+    /// Where the pointed-at text starts, in bytes from the start of the file.
     pub byte_offset: usize,
+    /// How many bytes the caret underlines.
     pub byte_len: usize,
 }
 
@@ -153,11 +167,10 @@ impl Diagnostics {
         if at.line() == 0 {
             return None;
         }
-        Some(
-            at.byte_offset()
-                .map(|b| b as usize)
-                .unwrap_or_else(|| byte_of_char(&self.source, at.char_offset() as usize)),
-        )
+        Some(at.byte_offset().map_or_else(
+            || byte_of_char(&self.source, at.char_offset() as usize),
+            |b| b as usize,
+        ))
     }
 
     /// The line, column and byte range a diagnostic points at: the exact

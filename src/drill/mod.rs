@@ -3,27 +3,30 @@
 //! their own fields; `steps::load` reads a drill and runs every check.
 
 pub mod diagnostic;
-pub mod model;
-pub mod parse;
-pub mod spanned;
+pub(crate) mod model;
+pub(crate) mod parse;
+pub(crate) mod spanned;
 pub mod template;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
-pub use model::Drill;
+pub(crate) use model::Drill;
+pub use spanned::Location;
 
 /// A drill that parsed and passed every check (`steps::load` makes it),
 /// with what is needed to point at its source later.
 #[derive(Debug)]
 pub struct LoadedDrill {
-    pub path: PathBuf,
-    pub source: Arc<str>,
-    pub drill: Drill,
+    /// Where the drill was read from, as given.
+    pub(crate) path: PathBuf,
+    /// Its text, for located messages.
+    pub(crate) source: Arc<str>,
+    pub(crate) drill: Drill,
     /// Display names of `steps`, in order.
-    pub step_names: Vec<String>,
+    pub(crate) step_names: Vec<String>,
     /// Display names of `cleanup`, in order.
-    pub cleanup_names: Vec<String>,
+    pub(crate) cleanup_names: Vec<String>,
 }

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::time::Duration;
 
-pub use super::spanned::{Location, Spanned};
-pub use crate::kind::StepKind;
+pub(crate) use super::spanned::{Location, Spanned};
+pub(crate) use crate::kind::StepKind;
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -19,7 +19,7 @@ use serde_json::Value;
 /// Bare numbers are refused: `timeout: 30` is ambiguous, and a drill that
 /// guesses seconds where the author meant milliseconds lies about its timings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HumanDuration(pub Duration);
+pub(crate) struct HumanDuration(pub Duration);
 
 impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -63,15 +63,15 @@ impl<'de> Deserialize<'de> for HumanDuration {
 /// As with durations, bare numbers are refused: `max_response: 10` is more
 /// likely a mistake than ten bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ByteSize(pub u64);
+pub(crate) struct ByteSize(pub u64);
 
 impl ByteSize {
     /// The largest size a drill may ask for: responses are kept in memory.
-    pub const MAX: u64 = 1024 * 1024 * 1024;
+    pub(crate) const MAX: u64 = 1024 * 1024 * 1024;
 
     /// Parses `10MiB`, `512 KiB`, `1.5MB`, `100B` (units: B, KB, KiB, MB,
     /// MiB, GB, GiB; case does not matter).
-    pub fn parse(text: &str) -> Result<ByteSize, String> {
+    pub(crate) fn parse(text: &str) -> Result<ByteSize, SizeError> {
         let text = text.trim();
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -86,28 +86,31 @@ impl ByteSize {
             "mib" => 1024 * 1024,
             "gb" => 1000 * 1000 * 1000,
             "gib" => 1024 * 1024 * 1024,
-            "" => {
-                return Err(format!(
-                    "a size needs a unit: write `{number}B`, `{number}KiB` or `{number}MiB`"
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "unknown size unit `{other}`: use B, KB, KiB, MB, MiB, GB or GiB"
-                ));
-            }
+            "" => return Err(SizeError::NoUnit(number.to_string())),
+            other => return Err(SizeError::UnknownUnit(other.to_string())),
         };
         let value: f64 = number
             .parse()
-            .map_err(|_| format!("`{text}` is not a size: write it like 512KiB or 10MiB"))?;
+            .map_err(|_| SizeError::NotASize(text.to_string()))?;
         let bytes = value * multiplier as f64;
         if !(1.0..=Self::MAX as f64).contains(&bytes) {
-            return Err(format!(
-                "`{text}` is out of range: a size is from 1B to 1GiB"
-            ));
+            return Err(SizeError::OutOfRange(text.to_string()));
         }
         Ok(ByteSize(bytes as u64))
     }
+}
+
+/// Why a text is not a size.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum SizeError {
+    #[error("a size needs a unit: write `{0}B`, `{0}KiB` or `{0}MiB`")]
+    NoUnit(String),
+    #[error("unknown size unit `{0}`: use B, KB, KiB, MB, MiB, GB or GiB")]
+    UnknownUnit(String),
+    #[error("`{0}` is not a size: write it like 512KiB or 10MiB")]
+    NotASize(String),
+    #[error("`{0}` is out of range: a size is from 1B to 1GiB")]
+    OutOfRange(String),
 }
 
 impl fmt::Display for ByteSize {
@@ -169,12 +172,12 @@ where
 /// bytes of mostly absent optional fields, and the list of a 10,000-step
 /// drill would otherwise be reallocated at full size while it is read and
 /// keep up to twice the room it needs.
-pub type LocatedStep = Spanned<Box<Step>>;
+pub(crate) type LocatedStep = Spanned<Box<Step>>;
 
 /// A whole drill file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Drill {
+pub(crate) struct Drill {
     /// The drill's name: runs of the same name are compared with each other.
     pub drill: Spanned<String>,
     #[serde(default)]
@@ -204,7 +207,7 @@ pub struct Drill {
 
 impl Drill {
     /// `defaults.max_response` in bytes, when the drill sets it.
-    pub fn max_response(&self) -> Option<usize> {
+    pub(crate) fn max_response(&self) -> Option<usize> {
         self.defaults
             .max_response
             .as_ref()
@@ -215,7 +218,7 @@ impl Drill {
 /// Where the drill's HTTP and Docker calls go.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Target {
+pub(crate) struct Target {
     #[serde(default)]
     pub base_url: Option<Spanned<String>>,
     /// Headers sent with every HTTP step (step headers win).
@@ -236,7 +239,7 @@ pub struct Target {
 
 impl Target {
     /// Whether the drill turned certificate checks off.
-    pub fn is_insecure(&self) -> bool {
+    pub(crate) fn is_insecure(&self) -> bool {
         self.insecure.as_ref().is_some_and(|i| i.value)
     }
 }
@@ -244,7 +247,7 @@ impl Target {
 /// Where a secret's value comes from. Secrets are never written in the drill.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SecretSource {
+pub(crate) struct SecretSource {
     #[serde(default)]
     pub env: Option<String>,
     #[serde(default)]
@@ -254,7 +257,7 @@ pub struct SecretSource {
 /// Settings every step inherits unless it says otherwise.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Defaults {
+pub(crate) struct Defaults {
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
     #[serde(default)]
@@ -268,7 +271,7 @@ pub struct Defaults {
 /// One step: common fields plus exactly one kind key.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub(crate) struct Step {
     #[serde(default)]
     pub name: Option<Spanned<String>>,
 
@@ -309,7 +312,7 @@ pub struct Step {
 /// A step's kind key with its spec, as written. This is the one list of
 /// kinds in the model: a new kind adds a field to [`Step`] and an arm here.
 #[derive(Clone, Copy, Debug)]
-pub enum StepSpec<'a> {
+pub(crate) enum StepSpec<'a> {
     Http(&'a Spanned<Box<HttpAction>>),
     Exec(&'a Spanned<Box<ExecAction>>),
     Manual(&'a Spanned<String>),
@@ -320,7 +323,7 @@ pub enum StepSpec<'a> {
 
 impl StepSpec<'_> {
     /// Which kind this is.
-    pub fn kind(&self) -> StepKind {
+    pub(crate) fn kind(&self) -> StepKind {
         match self {
             StepSpec::Http(_) => StepKind::Http,
             StepSpec::Exec(_) => StepKind::Exec,
@@ -332,7 +335,7 @@ impl StepSpec<'_> {
     }
 
     /// Where the kind's key is written.
-    pub fn at(&self) -> Location {
+    pub(crate) fn at(&self) -> Location {
         match self {
             StepSpec::Http(v) => v.referenced,
             StepSpec::Exec(v) => v.referenced,
@@ -347,12 +350,12 @@ impl StepSpec<'_> {
 impl Step {
     /// Every kind key the step has, in the order of the fields. A checked
     /// step has exactly one; validation reports the others.
-    pub fn specs(&self) -> Vec<StepSpec<'_>> {
+    pub(crate) fn specs(&self) -> Vec<StepSpec<'_>> {
         self.kind_fields().into_iter().flatten().collect()
     }
 
     /// The step's kind with its spec (the first, if it has several).
-    pub fn spec(&self) -> Option<StepSpec<'_>> {
+    pub(crate) fn spec(&self) -> Option<StepSpec<'_>> {
         self.kind_fields().into_iter().flatten().next()
     }
 
@@ -368,7 +371,7 @@ impl Step {
     }
 
     /// The step's kind; `None` only for a step that failed validation.
-    pub fn kind(&self) -> Option<StepKind> {
+    pub(crate) fn kind(&self) -> Option<StepKind> {
         self.spec().map(|spec| spec.kind())
     }
 }
@@ -376,7 +379,7 @@ impl Step {
 /// An HTTP request against the target.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HttpAction {
+pub(crate) struct HttpAction {
     #[serde(default)]
     pub method: Option<Spanned<String>>,
     pub url: Spanned<String>,
@@ -402,7 +405,7 @@ pub struct HttpAction {
 /// Credentials for one request; the values are usually `${secret.X}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HttpAuth {
+pub(crate) struct HttpAuth {
     #[serde(default)]
     pub bearer: Option<Spanned<String>>,
     #[serde(default)]
@@ -412,7 +415,7 @@ pub struct HttpAuth {
 /// HTTP basic credentials.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BasicAuth {
+pub(crate) struct BasicAuth {
     pub user: Spanned<String>,
     #[serde(default)]
     pub password: Option<Spanned<String>>,
@@ -421,7 +424,7 @@ pub struct BasicAuth {
 /// A local program: an argv list, or a shell string only when asked for.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExecAction {
+pub(crate) struct ExecAction {
     #[serde(default)]
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
@@ -438,7 +441,7 @@ pub struct ExecAction {
 /// kind; validation says which field belongs to which kind.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Expect {
+pub(crate) struct Expect {
     // http
     #[serde(default)]
     pub status: Option<Spanned<StatusSpec>>,
@@ -461,7 +464,7 @@ pub struct Expect {
 
 /// One accepted status code or a list of them.
 #[derive(Debug, Clone)]
-pub enum StatusSpec {
+pub(crate) enum StatusSpec {
     One(u16),
     Many(Vec<u16>),
 }
@@ -533,7 +536,7 @@ fn excerpt(text: &str, max: usize) -> String {
 
 impl StatusSpec {
     /// The accepted codes.
-    pub fn codes(&self) -> Vec<u16> {
+    pub(crate) fn codes(&self) -> Vec<u16> {
         match self {
             StatusSpec::One(code) => vec![*code],
             StatusSpec::Many(codes) => codes.clone(),
@@ -547,7 +550,7 @@ impl StatusSpec {
 /// (`{ header: … }`, `{ path: …, secret: true }`, `{ stdout_regex: … }`).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaptureMap {
+pub(crate) struct CaptureMap {
     #[serde(default)]
     pub path: Option<String>,
     #[serde(default)]
@@ -561,7 +564,7 @@ pub struct CaptureMap {
 
 /// A capture as written: the bare-string form or the map form.
 #[derive(Debug, Clone)]
-pub enum CaptureSpec {
+pub(crate) enum CaptureSpec {
     /// `"$.id"`, `status`, `stdout`, `stderr` or `exit_code`.
     Shorthand(String),
     Map(CaptureMap),
@@ -596,7 +599,7 @@ impl<'de> Deserialize<'de> for CaptureSpec {
 /// for each item of `for_each` (`${item}` inside), at most `max` at once.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ParallelGroup {
+pub(crate) struct ParallelGroup {
     /// At most this many branches at once (default: all).
     #[serde(default)]
     pub max: Option<Spanned<u32>>,
@@ -618,7 +621,7 @@ pub struct ParallelGroup {
 /// which verb is checked by validation, each error at its own line.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DockerAction {
+pub(crate) struct DockerAction {
     // Verbs: exactly one.
     #[serde(default)]
     pub run: Option<Spanned<String>>,
@@ -745,7 +748,7 @@ pub struct DockerAction {
 /// keep the engine's defaults.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UpdatePolicySpec {
+pub(crate) struct UpdatePolicySpec {
     #[serde(default)]
     pub parallelism: Option<Spanned<u64>>,
     #[serde(default)]
@@ -765,7 +768,7 @@ pub struct UpdatePolicySpec {
 /// A service's `restart_policy:` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RestartPolicySpec {
+pub(crate) struct RestartPolicySpec {
     /// `none`, `on-failure` or `any`.
     #[serde(default)]
     pub condition: Option<Spanned<String>>,
@@ -780,7 +783,7 @@ pub struct RestartPolicySpec {
 /// read them. They sit with the model because [`DockerAction`] has one
 /// field per verb.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DockerVerb {
+pub(crate) enum DockerVerb {
     Run,
     Start,
     Stop,
@@ -802,7 +805,7 @@ pub enum DockerVerb {
 
 /// A field a verb cannot do without, and an example for the message.
 #[derive(Clone, Copy, Debug)]
-pub struct RequiredField {
+pub(crate) struct RequiredField {
     pub field: &'static str,
     /// Another field that stands in for it (`log` for `until`).
     pub or: Option<&'static str>,
@@ -811,7 +814,7 @@ pub struct RequiredField {
 
 impl DockerVerb {
     /// Every verb, in the order messages list them.
-    pub const ALL: [DockerVerb; 17] = [
+    pub(crate) const ALL: [DockerVerb; 17] = [
         DockerVerb::Run,
         DockerVerb::Start,
         DockerVerb::Stop,
@@ -832,7 +835,7 @@ impl DockerVerb {
     ];
 
     /// The verb's key in a drill file.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             DockerVerb::Run => "run",
             DockerVerb::Start => "start",
@@ -855,7 +858,7 @@ impl DockerVerb {
     }
 
     /// A Swarm service verb (`wait` decides by its `until`).
-    pub fn is_service(self) -> bool {
+    pub(crate) fn is_service(self) -> bool {
         matches!(
             self,
             DockerVerb::ServiceCreate
@@ -867,7 +870,7 @@ impl DockerVerb {
     }
 
     /// The fields the verb takes beside its subject.
-    pub fn fields(self) -> &'static [&'static str] {
+    pub(crate) fn fields(self) -> &'static [&'static str] {
         match self {
             DockerVerb::Run => &[
                 "name",
@@ -929,7 +932,7 @@ impl DockerVerb {
     }
 
     /// The fields the verb cannot do without, in the order they are checked.
-    pub fn required(self) -> &'static [RequiredField] {
+    pub(crate) fn required(self) -> &'static [RequiredField] {
         const COPY_OUT: &str = "docker: { copy_out: app, path: /data, to: backup.tar }";
         const COPY_IN: &str = "docker: { copy_in: app, from: backup.tar, path: / }";
         const REPLACE: &[RequiredField] = &[need(
@@ -988,7 +991,7 @@ impl fmt::Display for DockerVerb {
 impl DockerAction {
     /// The verbs set in the action, with their subjects, in the order of
     /// [`DockerVerb::ALL`]. A checked action has exactly one.
-    pub fn verbs(&self) -> Vec<(DockerVerb, &Spanned<String>)> {
+    pub(crate) fn verbs(&self) -> Vec<(DockerVerb, &Spanned<String>)> {
         DockerVerb::ALL
             .into_iter()
             .filter_map(|verb| self.subject(verb).as_ref().map(|s| (verb, s)))
@@ -1018,7 +1021,7 @@ impl DockerAction {
     }
 
     /// The fields set in the action (verbs aside), with where they are.
-    pub fn fields(&self) -> Vec<(&'static str, Location)> {
+    pub(crate) fn fields(&self) -> Vec<(&'static str, Location)> {
         fn at<T>(v: &Option<Spanned<T>>) -> Option<Location> {
             v.as_ref().map(|v| v.referenced)
         }
@@ -1071,7 +1074,7 @@ impl DockerAction {
 
 /// `volumes:` is a list of mounts for `run`, and a yes/no for `remove`.
 #[derive(Debug, Clone)]
-pub enum VolumesSpec {
+pub(crate) enum VolumesSpec {
     Mounts(Vec<String>),
     Remove(bool),
 }
@@ -1108,7 +1111,7 @@ impl<'de> Deserialize<'de> for VolumesSpec {
 /// published port (`http`), or the engine runs a command (`cmd`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Healthcheck {
+pub(crate) struct Healthcheck {
     #[serde(default)]
     pub http: Option<Spanned<String>>,
     #[serde(default)]
@@ -1126,7 +1129,7 @@ pub struct Healthcheck {
 /// Polls after a step until the service answers, e.g. after a deploy.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Wait {
+pub(crate) struct Wait {
     /// A path under `target.base_url` (or an absolute URL) that must answer 2xx.
     pub http: Spanned<String>,
     #[serde(rename = "for")]
@@ -1138,7 +1141,7 @@ pub struct Wait {
 /// Repeat a step until its expectations pass.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Retry {
+pub(crate) struct Retry {
     #[serde(default)]
     pub every: Option<HumanDuration>,
     #[serde(rename = "for", default)]

@@ -9,36 +9,39 @@ use super::model::Drill;
 
 /// Drill files larger than this are refused before parsing: no real drill
 /// comes close, and it bounds the memory a hostile file can take.
-pub const MAX_DRILL_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_DRILL_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Parser limits. A real drill is a few hundred lines with a handful of
 /// anchors; these bound what a hostile file (an alias bomb, ten thousand
 /// nested lists, a stream of documents) can cost before it is refused.
-pub mod limits {
+pub(crate) mod limits {
     /// Nesting of mappings and lists, block or flow.
-    pub const MAX_DEPTH: usize = 64;
+    pub(crate) const MAX_DEPTH: usize = 64;
     /// Parser events (every scalar, start and end of a collection).
-    pub const MAX_EVENTS: usize = 1_000_000;
+    pub(crate) const MAX_EVENTS: usize = 1_000_000;
     /// Values (scalars, lists, mappings), aliases replayed included.
-    pub const MAX_NODES: usize = 500_000;
+    pub(crate) const MAX_NODES: usize = 500_000;
     /// `*alias` uses and `&anchor` definitions.
-    pub const MAX_ALIASES: usize = 10_000;
-    pub const MAX_ANCHORS: usize = 10_000;
+    pub(crate) const MAX_ALIASES: usize = 10_000;
+    pub(crate) const MAX_ANCHORS: usize = 10_000;
     /// Events replayed by all aliases together, and how deep an alias may
     /// refer to another.
-    pub const MAX_REPLAYED_EVENTS: usize = 200_000;
+    pub(crate) const MAX_REPLAYED_EVENTS: usize = 200_000;
     /// Events kept to replay anchors, counted once per open anchor.
-    pub const MAX_ANCHORED_EVENTS: usize = 20_000;
-    pub const MAX_ALIAS_DEPTH: usize = 16;
+    pub(crate) const MAX_ANCHORED_EVENTS: usize = 20_000;
+    pub(crate) const MAX_ALIAS_DEPTH: usize = 16;
     /// Text of all scalars together: an alias of a long string counts each
     /// time it is used.
-    pub const MAX_SCALAR_BYTES: usize = 16 * 1024 * 1024;
+    pub(crate) const MAX_SCALAR_BYTES: usize = 16 * 1024 * 1024;
 }
 
 /// The serde-saphyr options every drill is read with: explicit limits,
 /// duplicate keys are errors, unknown `!tags` are errors.
-pub fn options() -> serde_saphyr::Options {
-    use limits::*;
+pub(crate) fn options() -> serde_saphyr::Options {
+    use limits::{
+        MAX_ALIAS_DEPTH, MAX_ALIASES, MAX_ANCHORED_EVENTS, MAX_ANCHORS, MAX_DEPTH, MAX_EVENTS,
+        MAX_NODES, MAX_REPLAYED_EVENTS, MAX_SCALAR_BYTES,
+    };
     serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
@@ -66,7 +69,7 @@ pub fn options() -> serde_saphyr::Options {
 }
 
 /// Reads and parses a drill file.
-pub fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
+pub(crate) fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
     let fail =
         |source: &str, item: Diagnostic| Diagnostics::new(path, Arc::from(source), vec![item]);
     let cannot_read = |err: std::io::Error| {
@@ -89,7 +92,7 @@ pub fn read(path: &Path) -> Result<(Drill, Arc<str>), Diagnostics> {
 
 /// Parses the bytes of a drill file named `path`: the size cap, UTF-8,
 /// then YAML. Every problem is located.
-pub fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<(Drill, Arc<str>), Diagnostics> {
+pub(crate) fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<(Drill, Arc<str>), Diagnostics> {
     let fail =
         |source: &str, item: Diagnostic| Diagnostics::new(path, Arc::from(source), vec![item]);
     if bytes.len() as u64 > MAX_DRILL_BYTES {
@@ -143,7 +146,7 @@ pub fn parse_bytes(path: &Path, bytes: Vec<u8>) -> Result<(Drill, Arc<str>), Dia
 }
 
 /// Parses drill text; the error is located in `text`.
-pub fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
+pub(crate) fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
     if text.len() as u64 > MAX_DRILL_BYTES {
         return Err(Diagnostic::at_offset(
             text,
@@ -178,12 +181,14 @@ fn innermost(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
 
 /// Parses any YAML or JSON document (an answers file, say) with located
 /// errors, like a drill.
-pub fn parse_any<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
+pub(crate) fn parse_any<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
     serde_saphyr::from_str::<T>(text).map_err(|err| diagnostic_of(&err))
 }
 
 fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
+    const ALIASES: &str =
+        "anchors and aliases are for sharing a few values: write this part out, or simplify it";
     let message = strip_location(&err.render_with_options(serde_saphyr::render_options! {
         snippets: serde_saphyr::SnippetMode::Off
     }));
@@ -197,8 +202,6 @@ fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {
             help.to_string(),
         )
     };
-    const ALIASES: &str =
-        "anchors and aliases are for sharing a few values: write this part out, or simplify it";
     let (message, help) = match innermost(err) {
         E::SerdeUnknownField {
             field, expected, ..
@@ -276,7 +279,7 @@ fn number_range(ty: &str) -> Option<String> {
 
 /// What limit a file went over, and what to do about it.
 fn describe_breach(breach: &serde_saphyr::budget::BudgetBreach) -> (String, &'static str) {
-    use limits::*;
+    use limits::{MAX_ALIASES, MAX_ANCHORS, MAX_DEPTH, MAX_EVENTS, MAX_NODES, MAX_SCALAR_BYTES};
     use serde_saphyr::budget::BudgetBreach as B;
     const ALIASES: &str =
         "anchors and aliases are for sharing a few values: write this part out, or simplify it";

@@ -120,7 +120,6 @@ mod tests {
 
     #[test]
     fn keeps_where_the_value_was_written() {
-        let text = "a: 1\nb:\n  c: \"héllo\"\n";
         #[derive(Deserialize)]
         struct Inner {
             c: Spanned<String>,
@@ -129,6 +128,7 @@ mod tests {
         struct Doc {
             b: Inner,
         }
+        let text = "a: 1\nb:\n  c: \"héllo\"\n";
         let doc: Doc = serde_saphyr::from_str(text).unwrap();
         let at = doc.b.c.referenced;
         assert_eq!((at.line(), at.column()), (3, 6));

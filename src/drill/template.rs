@@ -20,7 +20,13 @@ pub enum Reference {
     /// `${target.base_url}`.
     Target(String),
     /// `${name}` or `${name.field.0}`: a var, a capture, or `item`.
-    Name { root: String, path: Vec<String> },
+    /// A var or a capture, and the path into its value (`tenant.users.0`).
+    Name {
+        /// The var or capture.
+        root: String,
+        /// Fields and indexes into its value.
+        path: Vec<String>,
+    },
 }
 
 impl Reference {
@@ -42,6 +48,7 @@ impl Reference {
 pub struct Expr {
     /// The whole expression as written, `${…}` included: used to point at it.
     pub source: String,
+    /// What the expression refers to.
     pub reference: Reference,
     /// The text after `:-`, used when the value is missing or empty.
     pub default: Option<String>,
@@ -50,7 +57,9 @@ pub struct Expr {
 /// A parsed template string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Segment {
+    /// Literal text, `$${` already unescaped.
     Text(String),
+    /// A `${…}` expression.
     Expr(Expr),
 }
 
@@ -59,6 +68,7 @@ pub enum Segment {
 pub struct SyntaxError {
     /// The offending text, to point at it in the source.
     pub near: String,
+    /// What is wrong with the template.
     pub message: String,
 }
 
@@ -163,7 +173,10 @@ fn parse_expr(source: &str, inner: &str) -> Result<Expr, SyntaxError> {
         "target" => Reference::Target(namespaced("target")?),
         root => Reference::Name {
             root: root.to_string(),
-            path: parts[1..].iter().map(|p| p.to_string()).collect(),
+            path: parts[1..]
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         },
     };
     Ok(Expr {
@@ -176,11 +189,14 @@ fn parse_expr(source: &str, inner: &str) -> Result<Expr, SyntaxError> {
 /// Why a name could not be given a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupError {
+    /// Why the name has no value.
     pub message: String,
+    /// What was probably meant.
     pub help: Option<String>,
 }
 
 impl LookupError {
+    /// A lookup failure with this message.
     pub fn new(message: impl Into<String>) -> Self {
         LookupError {
             message: message.into(),
@@ -188,6 +204,8 @@ impl LookupError {
         }
     }
 
+    /// Adds what was probably meant.
+    #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -215,10 +233,13 @@ impl Lookup for AsWritten {
 /// A template problem with where it is, for a located diagnostic.
 #[derive(Debug, Clone)]
 pub struct TemplateError {
+    /// Where the failing expression is written.
     pub at: Location,
     /// The exact text to point at inside the value (an expression).
     pub near: Option<String>,
+    /// Why it could not be rendered.
     pub message: String,
+    /// What was probably meant.
     pub help: Option<String>,
 }
 
@@ -226,10 +247,12 @@ pub struct TemplateError {
 /// location instead of stopping at the first one.
 pub struct Renderer<'a> {
     lookup: &'a dyn Lookup,
+    /// Every expression that failed, in order: rendering goes on past them.
     pub errors: Vec<TemplateError>,
 }
 
 impl<'a> Renderer<'a> {
+    /// A renderer that looks names up in `lookup`.
     pub fn new(lookup: &'a dyn Lookup) -> Self {
         Renderer {
             lookup,

@@ -15,10 +15,10 @@ use super::model::{Drill, Location, Retry, Spanned, Step};
 use super::template::{Lookup, LookupError, Reference, Renderer};
 
 /// Fields of `run.*`.
-pub const RUN_FIELDS: &[&str] = &["id", "drill", "started_at"];
+pub(crate) const RUN_FIELDS: &[&str] = &["id", "drill", "started_at"];
 
 /// What the checks know at one point of the drill, and what they found.
-pub struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     drill: &'a Drill,
     diagnostics: Vec<Diagnostic>,
     /// Names that have a value at this point of the drill.
@@ -33,7 +33,7 @@ pub struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     /// A checker for `drill`; `extra_vars` are names given with `--var`.
-    pub fn new(drill: &'a Drill, extra_vars: &[String]) -> Self {
+    pub(crate) fn new(drill: &'a Drill, extra_vars: &[String]) -> Self {
         Checker {
             drill,
             diagnostics: Vec::new(),
@@ -45,18 +45,18 @@ impl<'a> Checker<'a> {
     }
 
     /// The drill being checked.
-    pub fn drill(&self) -> &'a Drill {
+    pub(crate) fn drill(&self) -> &'a Drill {
         self.drill
     }
 
     /// What the checks found.
-    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+    pub(crate) fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.diagnostics
     }
 
     /// Checks everything above the steps: the drill's name, secrets, vars
     /// (which defines them), target, and that there are steps.
-    pub fn check_drill(&mut self) {
+    pub(crate) fn check_drill(&mut self) {
         let drill = self.drill;
         if drill.drill.value.trim().is_empty() {
             self.error(drill.drill.referenced, "the drill needs a name");
@@ -121,7 +121,7 @@ impl<'a> Checker<'a> {
 
     /// Checks what every step has, whatever its kind: a unique name,
     /// `when` and `retry`.
-    pub fn check_common(&mut self, step: &Step) {
+    pub(crate) fn check_common(&mut self, step: &Step) {
         if let Some(name) = &step.name {
             self.check_step_name(name);
         }
@@ -169,40 +169,40 @@ impl<'a> Checker<'a> {
 
     /// `name` will be captured by `step` (described for messages), which
     /// runs later than the steps checked before it.
-    pub fn captured_later(&mut self, name: &str, step: String) {
+    pub(crate) fn captured_later(&mut self, name: &str, step: String) {
         self.captured_later.entry(name.to_string()).or_insert(step);
     }
 
     /// Cleanup may use any capture: a missing one skips that cleanup step.
-    pub fn forget_captured_later(&mut self) {
+    pub(crate) fn forget_captured_later(&mut self) {
         self.captured_later.clear();
     }
 
     /// `name` has a value from here on.
-    pub fn define(&mut self, name: &str) {
+    pub(crate) fn define(&mut self, name: &str) {
         self.defined.insert(name.to_string());
         self.captured_later.remove(name);
     }
 
     /// `name` has a value inside the current scope (a parallel group), which
     /// [`Checker::restore_defined`] ends.
-    pub fn define_in_scope(&mut self, name: &str) {
+    pub(crate) fn define_in_scope(&mut self, name: &str) {
         self.defined.insert(name.to_string());
     }
 
     /// The names defined at this point, to restore after a scope (the
     /// inside of a parallel group) that defines more.
-    pub fn defined_names(&self) -> HashSet<String> {
+    pub(crate) fn defined_names(&self) -> HashSet<String> {
         self.defined.clone()
     }
 
     /// Back to the names of [`Checker::defined_names`].
-    pub fn restore_defined(&mut self, defined: HashSet<String>) {
+    pub(crate) fn restore_defined(&mut self, defined: HashSet<String>) {
         self.defined = defined;
     }
 
     /// Checks that a var, capture or list name is usable in templates.
-    pub fn check_name(&mut self, name: &str, at: Location, what: &str) {
+    pub(crate) fn check_name(&mut self, name: &str, at: Location, what: &str) {
         let valid = !name.is_empty()
             && name
                 .chars()
@@ -218,7 +218,7 @@ impl<'a> Checker<'a> {
 
     /// Checks a regular expression, unless templates make it known only
     /// at run time.
-    pub fn check_regex(&mut self, pattern: &str, at: Location) {
+    pub(crate) fn check_regex(&mut self, pattern: &str, at: Location) {
         if pattern.contains("${") {
             return;
         }
@@ -233,7 +233,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks the names a templated string uses.
-    pub fn render_string(&mut self, text: &Spanned<String>) {
+    pub(crate) fn render_string(&mut self, text: &Spanned<String>) {
         let mut renderer = Renderer::new(self);
         renderer.string(text);
         let errors = std::mem::take(&mut renderer.errors);
@@ -241,7 +241,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks the names a templated value uses.
-    pub fn render_value(&mut self, value: &Spanned<Value>) {
+    pub(crate) fn render_value(&mut self, value: &Spanned<Value>) {
         let mut renderer = Renderer::new(self);
         renderer.value(value);
         let errors = std::mem::take(&mut renderer.errors);
@@ -249,7 +249,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks the names templated values use, all located at `at`.
-    pub fn render_values_at<'v>(
+    pub(crate) fn render_values_at<'v>(
         &mut self,
         values: impl IntoIterator<Item = &'v Value>,
         at: Location,
@@ -263,12 +263,12 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports a problem without help text.
-    pub fn error(&mut self, at: Location, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, at: Location, message: impl Into<String>) {
         self.push(Diagnostic::new(at, message));
     }
 
     /// Reports a problem.
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
     }
 }

@@ -23,10 +23,15 @@ pub const HEADER_PREFIX: &str = "{\"type\":\"run\"";
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Header {
     #[serde(rename = "type")]
+    /// Always `run`: tells a header from a step line.
     pub kind: String,
+    /// The record schema the step lines follow.
     pub schema: u32,
+    /// The drill's name.
     pub drill: String,
+    /// The run's id.
     pub run_id: String,
+    /// When the run started (RFC 3339).
     pub started_at: String,
 }
 

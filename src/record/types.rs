@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::kind::StepKind;
+pub(super) use crate::kind::StepKind;
 
 /// Version of the record's shape.
 pub const SCHEMA: u32 = 1;
@@ -12,10 +12,15 @@ pub const SCHEMA: u32 = 1;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// Ran, and every expectation held.
     Passed,
+    /// Ran, and an expectation did not hold (or it could not run).
     Failed,
+    /// Cut at its timeout.
     TimedOut,
+    /// Not run: an earlier step failed, `when` was false, or a person skipped it.
     Skipped,
+    /// Not run, or stopped: the run was interrupted.
     Cancelled,
     /// A planned manual step a person completed.
     ManualDone,
@@ -47,8 +52,11 @@ impl Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
+    /// No step failed.
     Passed,
+    /// A step failed, or a `--strict` or regression rule did.
     Failed,
+    /// Stopped by Ctrl-C or SIGTERM; cleanup ran.
     Interrupted,
     /// The process died before writing the record: rebuilt from its
     /// journal by `report` and `history`. A live run never writes it.
@@ -71,7 +79,9 @@ impl RunOutcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
+    /// The drill's `steps`.
     Steps,
+    /// The drill's `cleanup`, which runs after success, failure or Ctrl-C.
     Cleanup,
 }
 
@@ -79,28 +89,41 @@ pub enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InterventionKind {
+    /// A planned manual step.
     ManualStep,
+    /// A failed step that a person fixed, then retried.
     RetriedAfterFix,
+    /// A failed step that a person did by hand.
     DoneByHand,
+    /// A failed step that a person chose to skip.
     Skipped,
 }
 
 /// A person's part in a step: planned (a manual step) or not (a rescue).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Intervention {
+    /// What the person did.
     pub kind: InterventionKind,
+    /// Who it was.
     pub operator: String,
+    /// Their note: what the runbook should have said.
     pub note: Option<String>,
+    /// Whether they needed someone's help.
     pub needed_help: bool,
+    /// Who helped.
     pub helped_by: Option<String>,
 }
 
 /// One step as it ran.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
+    /// The step's display name (its `name`, or one made from what it does).
     pub name: String,
+    /// The step's kind.
     pub kind: StepKind,
+    /// Which list it came from.
     pub phase: Phase,
+    /// How it ended.
     pub outcome: Outcome,
     /// RFC 3339; absent for a step that never started.
     pub started_at: Option<String>,
@@ -108,11 +131,17 @@ pub struct StepRecord {
     pub duration_ms: u64,
     /// Time spent waiting for a person.
     pub human_ms: u64,
+    /// Attempts made, retries and rescues included.
     pub attempts: u32,
+    /// The step's soft budget.
     pub budget_ms: Option<u64>,
+    /// Whether it took longer than its budget.
     pub over_budget: bool,
+    /// Who owns the step.
     pub owner: Option<String>,
+    /// What a person did, planned or not.
     pub intervention: Option<Intervention>,
+    /// Why it failed or did not run, expected against actual.
     pub error: Option<String>,
     /// Microsecond wall time, for timing comparisons finer than a millisecond.
     #[serde(default)]
@@ -239,8 +268,11 @@ pub struct RollbackFacts {
 /// A place in a drill file: `drills/x.yaml:42:5`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSpot {
+    /// The drill file, as named on the command line.
     pub file: String,
+    /// One-based line.
     pub line: u32,
+    /// One-based column.
     pub column: u32,
 }
 
@@ -250,6 +282,7 @@ impl std::fmt::Display for SourceSpot {
     }
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
@@ -264,19 +297,33 @@ impl StepRecord {
 /// One run of a drill.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The record's shape ([`SCHEMA`]).
     pub schema: u32,
+    /// The drill's name: runs of one name are compared.
     pub drill: String,
+    /// This run's id.
     pub run_id: String,
+    /// How the run ended.
     pub outcome: RunOutcome,
+    /// When it started (RFC 3339, UTC).
     pub started_at: String,
+    /// When it ended; absent for a run rebuilt from its journal.
     pub finished_at: Option<String>,
+    /// Wall time, human time included.
     pub duration_ms: u64,
+    /// Time spent waiting for people.
     pub human_ms: u64,
+    /// Who ran it.
     pub operator: String,
+    /// The Docker engine's version, when a Docker step ran.
     pub docker_version: Option<String>,
+    /// The drill's soft budget.
     pub budget_ms: Option<u64>,
+    /// Whether the run took longer than its budget.
     pub over_budget: bool,
+    /// The drill file, as named on the command line.
     pub drill_file: String,
+    /// The firedrill that ran it.
     pub firedrill_version: String,
     /// Why the run failed, in words (failed steps, `--strict` reasons).
     #[serde(default)]
@@ -292,6 +339,7 @@ pub struct RunRecord {
     /// certificate checks turned off by `target.insecure`).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Every step as it ran, cleanup and parallel sub-steps included.
     pub steps: Vec<StepRecord>,
 }
 

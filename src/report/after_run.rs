@@ -12,7 +12,7 @@ use crate::record::{RunOutcome, RunRecord};
 use crate::run::event::{Event, Observer};
 
 /// Where the after-run reports go and what a run is compared with.
-pub struct AfterRunSettings {
+pub(crate) struct AfterRunSettings {
     /// The record on disk, rewritten when a regression fails the run.
     pub record_path: PathBuf,
     /// `--baseline`; else the median of the previous runs in `runs_dir`.
@@ -26,7 +26,7 @@ pub struct AfterRunSettings {
 }
 
 /// What came of the run once compared and reported.
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The record failed by `--fail-on-regression`, when it came to that
     /// (kept apart: a long run's record is not copied otherwise).
     pub failed_record: Option<RunRecord>,
@@ -37,13 +37,13 @@ pub struct Verdict {
 }
 
 /// Compares, judges and writes the reports when the run finishes.
-pub struct AfterRun {
+pub(crate) struct AfterRun {
     settings: AfterRunSettings,
     verdict: Mutex<Option<Verdict>>,
 }
 
 impl AfterRun {
-    pub fn new(settings: AfterRunSettings) -> Self {
+    pub(crate) fn new(settings: AfterRunSettings) -> Self {
         AfterRun {
             settings,
             verdict: Mutex::new(None),
@@ -51,12 +51,12 @@ impl AfterRun {
     }
 
     /// The verdict, once the run has finished.
-    pub fn verdict(&self) -> Option<Verdict> {
+    pub(crate) fn verdict(&self) -> Option<Verdict> {
         self.verdict.lock().ok().and_then(|mut v| v.take())
     }
 
     /// Runs `see` on the verdict, once the run has finished.
-    pub fn with_verdict(&self, see: impl FnOnce(&Verdict)) {
+    pub(crate) fn with_verdict(&self, see: impl FnOnce(&Verdict)) {
         if let Ok(verdict) = self.verdict.lock() {
             if let Some(verdict) = verdict.as_ref() {
                 see(verdict);

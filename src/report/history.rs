@@ -8,7 +8,7 @@ use crate::record::{Phase, RunOutcome};
 use crate::redact::redact;
 
 /// The comparison for the end of a run and `report --format terminal`.
-pub fn comparison(this: &Comparison) -> String {
+pub(crate) fn comparison(this: &Comparison) -> String {
     let mut out = format!("\nvs baseline: {}", this.baseline);
     if this.is_empty() {
         out.push_str(" — nothing to compare yet\n");
@@ -70,7 +70,7 @@ pub fn comparison(this: &Comparison) -> String {
 }
 
 /// What `firedrill history` prints: the last runs, then each drill's trend.
-pub fn history(this: &History) -> String {
+pub(crate) fn history(this: &History) -> String {
     let mut out = String::new();
     if this.runs.is_empty() {
         let of = this

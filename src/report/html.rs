@@ -61,7 +61,7 @@ struct Placed<'a> {
 }
 
 /// Renders a run (and, when given, its comparison with the baseline).
-pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
+pub(crate) fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
     let placed = place(record, comparison);
     let span = scale(record, &placed);
     let tick = tick_for(span);
@@ -736,7 +736,7 @@ fn tick_for(span: u64) -> u64 {
 }
 
 /// Escapes text for HTML content and attribute values.
-pub fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

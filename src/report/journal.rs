@@ -11,7 +11,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,10 +25,10 @@ use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
 /// How long a journal line may wait in memory before it is written.
-pub const FLUSH_EVERY: Duration = Duration::from_millis(20);
+pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
 /// Writes the journal and the record of one run.
-pub struct Journal {
+pub(crate) struct Journal {
     record_path: PathBuf,
     shared: Arc<Shared>,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -46,7 +46,7 @@ struct Shared {
 }
 
 impl Journal {
-    pub fn new(record_path: PathBuf) -> Self {
+    pub(crate) fn new(record_path: PathBuf) -> Self {
         let journal_path = journal_path_for(&record_path);
         Journal {
             record_path,
@@ -61,17 +61,9 @@ impl Journal {
         }
     }
 
-    pub fn record_path(&self) -> &Path {
-        &self.record_path
-    }
-
-    pub fn journal_path(&self) -> &Path {
-        &self.shared.journal_path
-    }
-
     /// The first write problem, if any: the run goes on, but the user must
     /// be told the record is incomplete.
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         self.shared.problem.lock().ok().and_then(|p| p.clone())
     }
 
@@ -129,7 +121,10 @@ impl Journal {
     /// Starts the flusher thread, once, when the first parallel group
     /// starts: only sub-steps wait for it.
     fn start_flusher(&self) {
-        let mut flusher = self.flusher.lock().unwrap_or_else(|e| e.into_inner());
+        let mut flusher = self
+            .flusher
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if flusher.is_some() || self.shared.done.load(Ordering::Acquire) {
             return;
         }
@@ -157,7 +152,7 @@ impl Journal {
         let flusher = self
             .flusher
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
         if let Some(handle) = flusher {
             handle.thread().unpark();
@@ -214,7 +209,7 @@ impl Shared {
         let Ok(mut guard) = self.file.lock() else {
             return;
         };
-        let result = guard.as_mut().map_or(Ok(()), |file| file.flush());
+        let result = guard.as_mut().map_or(Ok(()), std::io::Write::flush);
         drop(guard);
         if let Err(err) = result {
             self.write_failed(err);

@@ -1,4 +1,4 @@
-//! JUnit XML, so CI systems show a drill in their test tab: one test suite
+//! `JUnit` XML, so CI systems show a drill in their test tab: one test suite
 //! per run, one test case per step.
 //!
 //! Failed and timed-out steps are failures carrying the error (which says
@@ -18,10 +18,10 @@ use crate::record::format::duration_ms;
 use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// The name of the case that carries run-level failure reasons.
-pub const VERDICT_CASE: &str = "drill outcome";
+pub(crate) const VERDICT_CASE: &str = "drill outcome";
 
-/// Renders a run as JUnit XML.
-pub fn render(record: &RunRecord) -> Result<String, quick_junit::SerializeError> {
+/// Renders a run as `JUnit` XML.
+pub(crate) fn render(record: &RunRecord) -> Result<String, quick_junit::SerializeError> {
     let mut report = Report::new("firedrill");
     report.set_time(Duration::from_millis(record.duration_ms));
     let mut suite = TestSuite::new(record.drill.as_str());
@@ -251,7 +251,7 @@ fn phase_key(phase: Phase) -> &'static str {
     }
 }
 
-/// JUnit readers reject a malformed timestamp, so only a real one is
+/// `JUnit` readers reject a malformed timestamp, so only a real one is
 /// written.
 fn valid_timestamp(text: &str) -> bool {
     humantime::parse_rfc3339(text).is_ok()

@@ -9,10 +9,10 @@ use crate::record::format::{duration_ms, when};
 use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
 
 /// How many of the slowest steps are listed.
-pub const SLOWEST: usize = 5;
+pub(crate) const SLOWEST: usize = 5;
 
 /// Renders a run (and, when given, its comparison with the baseline).
-pub fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
+pub(crate) fn render(record: &RunRecord, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
     header(&mut out, record);
     totals(&mut out, record);
@@ -395,7 +395,7 @@ fn capitalise(text: &str) -> String {
 
 /// Text made safe for a table cell: no column breaks, no line breaks, no
 /// HTML (a response body in an error must not become markup).
-pub fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -1,5 +1,9 @@
-//! The run record and what renders it: the terminal, the journal on disk,
-//! logs, and the reports people share (JUnit, Markdown, HTML).
+//! The reporters: what turns a run's events and its record into output —
+//! the terminal, the journal on disk, logs, and the reports people share
+//! (`JUnit`, Markdown, HTML). The record's format itself is `record`'s.
+//!
+//! Layer: above the executor; it may use `run::event`, `history`,
+//! `record`, `kind` and `redact`, and only `cli` imports it.
 //!
 //! During `run` these are reporters: observers of the executor's events
 //! (`run::event`). Warnings, progress, the journal, logs, the after-run
@@ -7,13 +11,13 @@
 //! stream; the executor calls none of them, and `cli` only reads the
 //! verdict for the exit code.
 
-pub mod after_run;
-pub mod history;
-pub mod html;
-pub mod journal;
-pub mod junit;
-pub mod markdown;
-pub mod terminal;
+pub(crate) mod after_run;
+pub(crate) mod history;
+pub(crate) mod html;
+pub(crate) mod journal;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod terminal;
 
 use std::path::Path;
 
@@ -30,7 +34,7 @@ pub enum Format {
     Terminal,
     /// The run record itself (a crashed run's journal, as a record).
     Json,
-    /// JUnit XML, for the test tab of a CI system.
+    /// `JUnit` XML, for the test tab of a CI system.
     Junit,
     /// A summary for a pull-request comment or `$GITHUB_STEP_SUMMARY`.
     Markdown,
@@ -40,7 +44,7 @@ pub enum Format {
 
 /// A report that could not be made.
 #[derive(Debug, thiserror::Error)]
-pub enum RenderError {
+pub(crate) enum RenderError {
     #[error("cannot encode the record as JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("cannot write JUnit XML: {0}")]
@@ -52,7 +56,7 @@ pub enum RenderError {
 
 /// Renders a run in one format. `comparison` (the run against its
 /// baseline) is shown by the formats made for people. Secrets are masked.
-pub fn render(
+pub(crate) fn render(
     record: &RunRecord,
     format: Format,
     comparison: Option<&Comparison>,
@@ -79,7 +83,7 @@ pub fn render(
 
 /// Writes a report: atomically to a file (so CI never picks up half of
 /// one), or to stdout for `-`.
-pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
     let text = redact(text);
     if path.as_os_str() == "-" {
         use std::io::Write;
@@ -97,7 +101,7 @@ pub fn write_report(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Lays out rows as aligned columns (two spaces apart); `right[i]` aligns
 /// column `i` to the right. The first row is the header.
-pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
+pub(crate) fn table(rows: &[Vec<String>], right: &[bool]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
@@ -130,7 +134,7 @@ pub fn table(rows: &[Vec<String>], right: &[bool]) -> String {
 }
 
 /// Sends every event to `tracing`, for `RUST_LOG=firedrill=debug`.
-pub struct LogObserver;
+pub(crate) struct LogObserver;
 
 impl Observer for LogObserver {
     fn on_event(&self, event: &Event<'_>) {
@@ -138,10 +142,10 @@ impl Observer for LogObserver {
             Event::Warning { message } => tracing::debug!(message, "warning"),
             Event::RunStarted { drill, run_id, .. } => tracing::info!(drill, run_id, "run started"),
             Event::GroupStarted { name, steps } => {
-                tracing::debug!(group = name, steps, "parallel group started")
+                tracing::debug!(group = name, steps, "parallel group started");
             }
             Event::StepStarted { name, kind, .. } => {
-                tracing::debug!(step = name, kind = kind.as_str(), "step started")
+                tracing::debug!(step = name, kind = kind.as_str(), "step started");
             }
             Event::AttemptFailed {
                 name,
@@ -149,10 +153,10 @@ impl Observer for LogObserver {
                 error,
                 ..
             } => {
-                tracing::debug!(step = name, attempt, error, "attempt failed")
+                tracing::debug!(step = name, attempt, error, "attempt failed");
             }
             Event::WaitingForOperator { name } => {
-                tracing::debug!(step = name, "waiting for the operator")
+                tracing::debug!(step = name, "waiting for the operator");
             }
             Event::OperatorAnswered { name } => tracing::debug!(step = name, "operator answered"),
             Event::StepFinished { step } => tracing::info!(
@@ -174,7 +178,7 @@ impl Observer for LogObserver {
 
 /// A person's part in a step, in words: `done by hand by dana, helped by
 /// lee — "needed the VPN"`.
-pub fn describe_intervention(i: &Intervention) -> String {
+pub(crate) fn describe_intervention(i: &Intervention) -> String {
     let mut text = intervention_what(i.kind).to_string();
     if !i.operator.is_empty() {
         text.push_str(&format!(" by {}", i.operator));
@@ -191,7 +195,7 @@ pub fn describe_intervention(i: &Intervention) -> String {
 }
 
 /// What a person did, in a few words.
-pub fn intervention_what(kind: InterventionKind) -> &'static str {
+pub(crate) fn intervention_what(kind: InterventionKind) -> &'static str {
     use InterventionKind as K;
     match kind {
         K::ManualStep => "manual step done",
@@ -201,8 +205,8 @@ pub fn intervention_what(kind: InterventionKind) -> &'static str {
     }
 }
 
-/// The snake_case name of an intervention kind, as in the record.
-pub fn intervention_kind(kind: InterventionKind) -> &'static str {
+/// The `snake_case` name of an intervention kind, as in the record.
+pub(crate) fn intervention_kind(kind: InterventionKind) -> &'static str {
     use InterventionKind as K;
     match kind {
         K::ManualStep => "manual_step",
@@ -212,8 +216,8 @@ pub fn intervention_kind(kind: InterventionKind) -> &'static str {
     }
 }
 
-/// The snake_case name of a step outcome, as in the record.
-pub fn outcome_key(outcome: Outcome) -> &'static str {
+/// The `snake_case` name of a step outcome, as in the record.
+pub(crate) fn outcome_key(outcome: Outcome) -> &'static str {
     use Outcome as O;
     match outcome {
         O::Passed => "passed",
@@ -255,7 +259,7 @@ mod tests {
             }),
             error: Some(format!("expected 200, got 401 for token {secret}")),
             duration_us: 1_200_000,
-            captures: Default::default(),
+            captures: std::collections::BTreeMap::new(),
             carried_from: None,
             parent: None,
             queued_ms: 0,

@@ -16,7 +16,7 @@ use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
 /// Live progress on stdout.
-pub struct Progress {
+pub(crate) struct Progress {
     /// A spinner for the running step, when stdout is a terminal.
     spinner: Option<Mutex<Option<ProgressBar>>>,
     /// Inside a parallel group: its sub-steps count on one bar instead of
@@ -26,7 +26,7 @@ pub struct Progress {
 
 impl Progress {
     /// `interactive`: draw spinners (stdout is a terminal).
-    pub fn new(interactive: bool) -> Self {
+    pub(crate) fn new(interactive: bool) -> Self {
         Progress {
             spinner: interactive.then(|| Mutex::new(None)),
             in_group: std::sync::atomic::AtomicBool::new(false),
@@ -181,7 +181,7 @@ impl Observer for Progress {
 
 /// Warnings about the run (certificate checks off) on stderr, before it
 /// starts.
-pub struct Warnings;
+pub(crate) struct Warnings;
 
 impl Observer for Warnings {
     fn on_event(&self, event: &Event<'_>) {
@@ -193,13 +193,13 @@ impl Observer for Warnings {
 
 /// The closing table on stdout, with the comparison with the baseline,
 /// once [`AfterRun`] has judged the run (it must observe first).
-pub struct Summary {
+pub(crate) struct Summary {
     record_path: PathBuf,
     after_run: Arc<AfterRun>,
 }
 
 impl Summary {
-    pub fn new(record_path: PathBuf, after_run: Arc<AfterRun>) -> Self {
+    pub(crate) fn new(record_path: PathBuf, after_run: Arc<AfterRun>) -> Self {
         Summary {
             record_path,
             after_run,
@@ -225,7 +225,7 @@ impl Observer for Summary {
 
 /// What people did: planned manual steps, unplanned interventions, and
 /// their notes — where the runbook needed knowledge it does not contain.
-pub fn people(record: &RunRecord) -> String {
+pub(crate) fn people(record: &RunRecord) -> String {
     use crate::record::InterventionKind;
     let acted: Vec<&StepRecord> = record
         .steps
@@ -263,17 +263,16 @@ pub fn people(record: &RunRecord) -> String {
                 InterventionKind::DoneByHand => "failed, then done by hand",
                 InterventionKind::Skipped => "failed, then skipped",
             };
-            let help = i
-                .helped_by
-                .as_deref()
-                .map(|h| format!(", helped by {h}"))
-                .unwrap_or_else(|| {
+            let help = i.helped_by.as_deref().map_or_else(
+                || {
                     if i.needed_help {
                         ", with help".into()
                     } else {
                         String::new()
                     }
-                });
+                },
+                |h| format!(", helped by {h}"),
+            );
             let note = i
                 .note
                 .as_deref()
@@ -295,7 +294,7 @@ pub fn people(record: &RunRecord) -> String {
 }
 
 /// The symbol shown for an outcome.
-pub fn symbol(outcome: Outcome) -> &'static str {
+pub(crate) fn symbol(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Passed => "✓",
         Outcome::Failed => "✗",
@@ -335,7 +334,7 @@ fn step_line(step: &StepRecord) -> String {
 
 /// The closing table: step, outcome, duration, budget, flags; then totals,
 /// the reasons for a failure and where the record is.
-pub fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
+pub(crate) fn summary(record: &RunRecord, record_path: Option<&Path>) -> String {
     let mut out = String::from("\n");
     out.push_str(&aligned(&summary_rows(record)));
     out.push_str(&totals(record));

@@ -187,8 +187,8 @@ impl Executor<'_> {
             });
             tokio::select! {
                 biased;
-                _ = plan.cancel.cancelled() => return Tried::stop(Outcome::Cancelled, format!("cancelled while retrying; last error: {why}")),
-                _ = tokio::time::sleep(policy.every) => {}
+                () = plan.cancel.cancelled() => return Tried::stop(Outcome::Cancelled, format!("cancelled while retrying; last error: {why}")),
+                () = tokio::time::sleep(policy.every) => {}
             }
         }
     }
@@ -206,7 +206,7 @@ impl Executor<'_> {
         }
         let result = tokio::select! {
             biased;
-            _ = after_grace(plan.cancel, plan.grace) => None,
+            () = after_grace(plan.cancel, plan.grace) => None,
             result = tokio::time::timeout(timeout, action.attempt(plan.ctx)) => Some(result),
         };
         if action.is_manual() {

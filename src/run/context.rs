@@ -53,7 +53,7 @@ impl Executor<'_> {
             intervention: None,
             error: None,
             duration_us: 0,
-            captures: Default::default(),
+            captures: std::collections::BTreeMap::new(),
             carried_from: None,
             parent: None,
             queued_ms: 0,

@@ -90,7 +90,7 @@ impl Executor<'_> {
             .as_ref()
             .map(|previous| super::resume::carried_steps(self.drill, previous))
             .unwrap_or_default();
-        for done in carried.iter() {
+        for done in &carried {
             for (capture, value) in &done.captures {
                 scope.set(capture, value.clone());
             }

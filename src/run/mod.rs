@@ -22,7 +22,7 @@ mod parallel;
 mod prepare;
 mod rescue;
 mod resume;
-pub mod scope;
+pub(crate) mod scope;
 mod step;
 mod strict;
 
@@ -36,7 +36,7 @@ use crate::record::RunRecord;
 
 pub use executor::execute;
 pub use prepare::{Prepared, http_client, prepare};
-pub use strict::failure_reasons;
+pub(crate) use strict::failure_reasons;
 
 /// A step without its own timeout, in a drill without `defaults.timeout`,
 /// is cut after this: nothing may hang.
@@ -57,13 +57,17 @@ pub const DEFAULT_CLEANUP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// How a run is to be done.
 pub struct RunOptions {
+    /// This run's id (new for each run, also a resumed one).
     pub run_id: String,
     /// `--var NAME=VALUE`, overriding or adding to `vars:`.
     pub vars: Vec<(String, String)>,
+    /// Who answers at manual steps and failures.
     pub operator: Arc<dyn Operator>,
+    /// The operator's name, for the record.
     pub operator_name: String,
     /// `--strict`: interventions, help and budget overruns fail the run.
     pub strict: bool,
+    /// Responses and program output larger than this are cut.
     pub max_body_bytes: usize,
     /// `--resume`: the earlier run to continue.
     pub resume: Option<RunRecord>,
@@ -80,7 +84,9 @@ pub struct RunOptions {
 /// is left of it. The record is written either way.
 #[derive(Clone, Default)]
 pub struct Cancellation {
+    /// Cancelled when the steps must stop.
     pub steps: CancellationToken,
+    /// Cancelled when cleanup must stop too.
     pub cleanup: CancellationToken,
     why: Arc<std::sync::OnceLock<Stop>>,
 }

@@ -24,7 +24,7 @@ use crate::record::format::millis;
 use crate::record::{Outcome, Phase, StepRecord};
 
 /// Branches run at once when a group gives no `max`.
-pub const DEFAULT_MAX: usize = 64;
+pub(super) const DEFAULT_MAX: usize = 64;
 
 struct Branch<'a> {
     index: usize,
@@ -154,7 +154,7 @@ impl Executor<'_> {
         tokio::pin!(run_branches);
         tokio::select! {
             results = &mut run_branches => (results, false),
-            _ = tokio::time::sleep(limit) => {
+            () = tokio::time::sleep(limit) => {
                 slots.cancel.cancel();
                 (run_branches.await, true)
             }

@@ -18,8 +18,8 @@ use crate::steps::ResolvedTarget;
 /// A drill with its secrets read, vars resolved and target known: ready to
 /// run, or to show in `plan`.
 pub struct Prepared {
-    pub scope: Scope,
-    pub target: ResolvedTarget,
+    pub(crate) scope: Scope,
+    pub(crate) target: ResolvedTarget,
 }
 
 /// Reads secrets, resolves vars and the target. Problems are located in the
@@ -34,7 +34,9 @@ pub fn prepare(
     read_secrets(drill, &mut scope, &mut problems);
     resolve_vars(drill, &options.vars, &mut scope, &mut problems);
     let target = resolve_target(drill, &scope, &mut problems);
-    Arc::make_mut(&mut scope.facts).base_url = target.base_url.clone();
+    Arc::make_mut(&mut scope.facts)
+        .base_url
+        .clone_from(&target.base_url);
     if problems.is_empty() {
         Ok(Prepared { scope, target })
     } else {
@@ -128,14 +130,13 @@ fn resolve_vars(
     let overrides: HashMap<&str, &str> =
         vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     for (name, value) in declared {
-        let resolved = match overrides.get(name.as_str()) {
-            Some(text) => Value::String(text.to_string()),
-            None => {
-                let mut renderer = Renderer::new(scope);
-                let resolved = renderer.value(value);
-                problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
-                resolved
-            }
+        let resolved = if let Some(text) = overrides.get(name.as_str()) {
+            Value::String(text.to_string())
+        } else {
+            let mut renderer = Renderer::new(scope);
+            let resolved = renderer.value(value);
+            problems.extend(renderer.errors.into_iter().map(Diagnostic::from));
+            resolved
         };
         scope.set(name, resolved);
     }

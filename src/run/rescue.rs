@@ -49,7 +49,7 @@ impl Executor<'_> {
             let Some(answer) = answer else {
                 break tried;
             };
-            match apply_answer(tried, answer) {
+            match apply_answer(tried, &answer) {
                 Next::TryAgain(fixed) => rescue = Some(fixed),
                 Next::Stop(tried) => break *tried,
             }
@@ -93,7 +93,7 @@ impl Executor<'_> {
         let operator = self.options.operator.clone();
         let answer = tokio::select! {
             biased;
-            _ = plan.cancel.cancelled() => Err(()),
+            () = plan.cancel.cancelled() => Err(()),
             answer = tokio::task::spawn_blocking(move || operator.on_failure(&request)) => Ok(answer.ok().flatten()),
         };
         progress.human += asked.elapsed();
@@ -103,7 +103,7 @@ impl Executor<'_> {
 }
 
 /// The operator's choice applied to a failed try.
-fn apply_answer(tried: Tried, answer: FailureAnswer) -> Next {
+fn apply_answer(tried: Tried, answer: &FailureAnswer) -> Next {
     let intervention = |kind| Intervention {
         kind,
         operator: answer.operator.clone(),

@@ -9,7 +9,7 @@ use crate::drill::template::{Lookup, LookupError, Reference};
 
 /// Run-wide facts, fixed when the run starts.
 #[derive(Debug, Clone)]
-pub struct RunFacts {
+pub(crate) struct RunFacts {
     pub id: String,
     pub drill: String,
     pub started_at: String,
@@ -23,7 +23,7 @@ pub struct RunFacts {
 /// branch's `${item}` is kept apart, so ten thousand branches start without
 /// copying the vars ten thousand times.
 #[derive(Debug, Clone)]
-pub struct Scope {
+pub(crate) struct Scope {
     pub facts: Arc<RunFacts>,
     values: Arc<HashMap<String, Value>>,
     item: Option<Value>,
@@ -31,7 +31,7 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn new(facts: RunFacts) -> Self {
+    pub(crate) fn new(facts: RunFacts) -> Self {
         Scope {
             facts: Arc::new(facts),
             values: Arc::new(HashMap::new()),
@@ -41,36 +41,31 @@ impl Scope {
     }
 
     /// Sets a var or a capture.
-    pub fn set(&mut self, name: &str, value: Value) {
+    pub(crate) fn set(&mut self, name: &str, value: Value) {
         Arc::make_mut(&mut self.values).insert(name.to_string(), value);
     }
 
     /// Sets `${item}`, in a branch of a `for_each` group.
-    pub fn set_item(&mut self, item: Value) {
+    pub(crate) fn set_item(&mut self, item: Value) {
         self.item = Some(item);
     }
 
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         match &self.item {
             Some(item) if name == "item" => Some(item),
             _ => self.values.get(name),
         }
     }
 
-    /// Every var and capture, for `--resume` and reports of what was known.
-    pub fn values(&self) -> &HashMap<String, Value> {
-        &self.values
-    }
-
     /// Sets a secret (already registered with the redactor).
-    pub fn set_secret(&mut self, name: &str, value: String) {
+    pub(crate) fn set_secret(&mut self, name: &str, value: String) {
         Arc::make_mut(&mut self.secrets).insert(name.to_string(), value);
     }
 }
 
 /// Marks a lookup error as "this capture was never made", which skips a
 /// cleanup step instead of failing it.
-pub const NEVER_CAPTURED: &str = "was never captured";
+pub(crate) const NEVER_CAPTURED: &str = "was never captured";
 
 impl Lookup for Scope {
     fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {

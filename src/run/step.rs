@@ -191,7 +191,8 @@ impl Executor<'_> {
             let mut renderer = Renderer::new(scope);
             let path = renderer.string(&wait.value.http);
             WaitPlan {
-                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path),
+                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path)
+                    .map_err(|err| err.to_string()),
                 within: wait.value.within.value.0,
                 every: wait
                     .value

@@ -8,7 +8,7 @@ use crate::record::{InterventionKind, Outcome, Phase, RunRecord, StepRecord};
 
 /// Why a run fails, in words; empty when it passes. `strict` adds the
 /// new-engineer test: no interventions, no help, no overruns.
-pub fn failure_reasons(record: &RunRecord, strict: bool) -> Vec<String> {
+pub(crate) fn failure_reasons(record: &RunRecord, strict: bool) -> Vec<String> {
     let mut reasons = Vec::new();
     for step in &record.steps {
         let phase = match step.phase {

@@ -9,7 +9,7 @@ use crate::record::{Intervention, ServiceFacts};
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Passed,
     /// Expected against actual, in words.
     Failed(String),
@@ -21,14 +21,14 @@ pub enum Verdict {
 
 /// A value taken from a step's result.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(crate) struct Captured {
     pub name: String,
     pub value: Value,
 }
 
 /// The result of one attempt.
 #[derive(Debug)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub verdict: Verdict,
     pub captures: Vec<Captured>,
     /// Time spent waiting for a person during this attempt.
@@ -40,7 +40,7 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    pub fn passed(captures: Vec<Captured>) -> Self {
+    pub(crate) fn passed(captures: Vec<Captured>) -> Self {
         Attempt {
             verdict: Verdict::Passed,
             captures,
@@ -50,7 +50,7 @@ impl Attempt {
         }
     }
 
-    pub fn failed(message: impl Into<String>) -> Self {
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
         Attempt {
             verdict: Verdict::Failed(message.into()),
             captures: Vec::new(),
@@ -61,27 +61,32 @@ impl Attempt {
     }
 
     /// The same attempt, carrying a service's convergence facts.
-    pub fn with_service(mut self, facts: Option<ServiceFacts>) -> Self {
+    pub(crate) fn with_service(mut self, facts: Option<ServiceFacts>) -> Self {
         self.service = facts;
         self
     }
 }
 
+/// A captured secret too short to mask without mangling output.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "captured secret `{0}` is shorter than {min} characters: firedrill cannot keep it out of output safely",
+    min = crate::redact::MIN_SECRET_LEN
+)]
+pub(crate) struct SecretTooShort(String);
+
 /// Registers a captured value marked `secret: true` with the redactor.
-pub fn register_secret_capture(name: &str, value: &Value) -> Result<(), String> {
+pub(crate) fn register_secret_capture(name: &str, value: &Value) -> Result<(), SecretTooShort> {
     let text = crate::drill::template::to_text(value);
     if text.chars().count() < crate::redact::MIN_SECRET_LEN {
-        return Err(format!(
-            "captured secret `{name}` is shorter than {} characters: firedrill cannot keep it out of output safely",
-            crate::redact::MIN_SECRET_LEN
-        ));
+        return Err(SecretTooShort(name.to_string()));
     }
     crate::redact::register(&text);
     Ok(())
 }
 
 /// The first `max` characters of a text, for error messages.
-pub fn excerpt(text: &str, max: usize) -> String {
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
     let text = text.trim();
     let cut = match text.char_indices().nth(max) {
         Some((end, _)) => &text[..end],
@@ -105,7 +110,7 @@ pub fn excerpt(text: &str, max: usize) -> String {
 }
 
 /// A value as a person reads it: strings without quotes.
-pub fn plain(value: &Value) -> String {
+pub(crate) fn plain(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -113,7 +118,7 @@ pub fn plain(value: &Value) -> String {
 }
 
 /// At most 60 characters of a text, for automatic step names.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     let text = text.trim();
     if text.chars().count() <= 60 {
         text.to_string()
@@ -123,7 +128,7 @@ pub fn shorten(text: &str) -> String {
 }
 
 /// The innermost cause of an error, which is where the useful words are.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut innermost = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

@@ -55,7 +55,7 @@ fn checked(
 }
 
 /// Every check of a parsed drill. `extra_vars` are names given with `--var`.
-pub fn validate(drill: &Drill, extra_vars: &[String]) -> Vec<Diagnostic> {
+pub(crate) fn validate(drill: &Drill, extra_vars: &[String]) -> Vec<Diagnostic> {
     let mut checker = Checker::new(drill, extra_vars);
     checker.check_drill();
     let main_names = step_names(&drill.steps.value);
@@ -84,7 +84,7 @@ pub fn validate(drill: &Drill, extra_vars: &[String]) -> Vec<Diagnostic> {
 
 /// The display name of every step, in order: its `name`, or one made from
 /// what it does. Steps without a name that would collide get ` #2`, ` #3`.
-pub fn step_names(steps: &[LocatedStep]) -> Vec<String> {
+pub(crate) fn step_names(steps: &[LocatedStep]) -> Vec<String> {
     let mut seen: HashMap<String, usize> = HashMap::new();
     steps
         .iter()
@@ -114,7 +114,7 @@ fn auto_name(step: &Step) -> String {
 
 /// The names a step defines for the steps after it: its captures, and
 /// what its kind defines (a parallel group's collected lists).
-pub fn defines(step: &Step) -> Vec<String> {
+pub(crate) fn defines(step: &Step) -> Vec<String> {
     let mut names: Vec<String> = step.capture.keys().cloned().collect();
     if let Some(spec) = step.spec() {
         names.extend(with_kind(spec, |kind| kind.defines()));

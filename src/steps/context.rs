@@ -7,7 +7,7 @@ use super::docker::engine::Engine;
 use crate::operator::Operator;
 
 /// What every step kind may use while it runs.
-pub struct StepContext<'a> {
+pub(crate) struct StepContext<'a> {
     pub http: &'a reqwest::Client,
     /// The Docker engine, connected on first use.
     pub docker: &'a Engine,

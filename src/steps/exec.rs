@@ -20,7 +20,7 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// An `exec:` step as written.
-pub struct ExecKind<'a>(pub &'a Spanned<Box<ExecAction>>);
+pub(crate) struct ExecKind<'a>(pub &'a Spanned<Box<ExecAction>>);
 
 impl ExecKind<'_> {
     /// The command as written, templates and all.
@@ -105,7 +105,7 @@ impl Kind for ExecKind<'_> {
 
 /// What a program's result must look like; shared with Docker `exec`.
 #[derive(Debug, Default)]
-pub struct OutputExpectations {
+pub(crate) struct OutputExpectations {
     pub exit_code: i64,
     pub stdout_contains: Option<String>,
     pub stderr_contains: Option<String>,
@@ -114,7 +114,7 @@ pub struct OutputExpectations {
 
 /// Where a capture reads a program's result.
 #[derive(Debug)]
-pub enum OutputCapture {
+pub(crate) enum OutputCapture {
     Stdout,
     Stderr,
     ExitCode,
@@ -123,11 +123,11 @@ pub enum OutputCapture {
 }
 
 /// A capture of a program's result: name, source, secret.
-pub type OutputCaptures = Vec<(String, OutputCapture, bool)>;
+pub(crate) type OutputCaptures = Vec<(String, OutputCapture, bool)>;
 
 /// The finished program, as expectations and captures see it.
 #[derive(Debug)]
-pub struct ProgramOutput {
+pub(crate) struct ProgramOutput {
     pub exit_code: i64,
     pub stdout: String,
     pub stderr: String,
@@ -135,7 +135,10 @@ pub struct ProgramOutput {
 
 impl OutputExpectations {
     /// Resolves an exec-style `expect` and `capture`.
-    pub fn resolve(step: &Step, r: &mut Renderer<'_>) -> Result<(Self, OutputCaptures), String> {
+    pub(crate) fn resolve(
+        step: &Step,
+        r: &mut Renderer<'_>,
+    ) -> Result<(Self, OutputCaptures), String> {
         let mut expect = OutputExpectations::default();
         if let Some(e) = &step.expect {
             let e = &e.value;
@@ -166,7 +169,7 @@ impl OutputExpectations {
     }
 
     /// Checks a finished program and takes its captures.
-    pub fn judge(
+    pub(crate) fn judge(
         &self,
         output: &ProgramOutput,
         captures: &[(String, OutputCapture, bool)],
@@ -232,7 +235,7 @@ impl OutputExpectations {
             };
             if *secret {
                 if let Err(err) = register_secret_capture(name, &value) {
-                    return Attempt::failed(err);
+                    return Attempt::failed(err.to_string());
                 }
             }
             captured.push(Captured {
@@ -250,7 +253,7 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 
 /// An exec step ready to run.
 #[derive(Debug)]
-pub struct ExecCommand {
+pub(crate) struct ExecCommand {
     pub argv: Vec<String>,
     /// Whether `argv` is `sh -c <shell>` because the drill asked for a shell.
     pub shell: bool,
@@ -262,7 +265,11 @@ pub struct ExecCommand {
 }
 
 impl ExecCommand {
-    pub fn resolve(spec: &ExecAction, step: &Step, r: &mut Renderer<'_>) -> Result<Self, String> {
+    pub(crate) fn resolve(
+        spec: &ExecAction,
+        step: &Step,
+        r: &mut Renderer<'_>,
+    ) -> Result<Self, String> {
         let (argv, shell) = match (&spec.argv, &spec.shell) {
             (Some(argv), _) => (argv.value.iter().map(|a| r.string(a)).collect(), false),
             (None, Some(script)) => (vec!["sh".into(), "-c".into(), r.string(script)], true),
@@ -288,7 +295,7 @@ impl ExecCommand {
 
     /// Runs the program to completion. Dropping the future (timeout,
     /// Ctrl-C) kills it.
-    pub async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub(crate) async fn run(&self, ctx: &StepContext<'_>) -> Attempt {
         let Some((program, args)) = self.argv.split_first() else {
             return Attempt::failed("nothing to run");
         };

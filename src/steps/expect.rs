@@ -36,8 +36,8 @@ fn program_fields(e: &Expect) -> [(&'static str, Option<Location>); 4] {
 }
 
 /// Checks a step's `expect`: fields of the right result, matchers,
-/// JSONPaths, regexes and templates.
-pub fn check_expect(
+/// `JSONPaths`, regexes and templates.
+pub(crate) fn check_expect(
     ctx: &mut CheckContext<'_, '_>,
     results: Results,
     kind: &str,
@@ -147,7 +147,7 @@ fn check_matcher(ctx: &mut CheckContext<'_, '_>, value: &Spanned<Value>) {
 }
 
 /// Checks one capture against what the step's result offers.
-pub fn check_capture(
+pub(crate) fn check_capture(
     ctx: &mut CheckContext<'_, '_>,
     results: Results,
     kind: &str,

@@ -17,7 +17,7 @@ use crate::kind::StepKind;
 /// Everything the crate does with one step kind. Implemented by a small
 /// type over the kind's spec as written (`drill::model`);
 /// [`with_kind`](super::with_kind) picks the implementation for a step.
-pub trait Kind {
+pub(crate) trait Kind {
     /// Checks the kind's own fields, each error at its own line. The
     /// validator has checked what every step has (name, `when`, `retry`,
     /// `wait`) and checks `expect` and `capture` against [`Kind::results`].
@@ -41,7 +41,7 @@ pub trait Kind {
 
     /// Resolves the step's templates into the action the executor runs.
     /// Template errors land in `renderer.errors`; other problems (a
-    /// JSONPath that only became invalid once rendered, say) are returned.
+    /// `JSONPath` that only became invalid once rendered, say) are returned.
     fn resolve(
         &self,
         step: &Step,
@@ -52,7 +52,7 @@ pub trait Kind {
 
 /// What `expect` and `capture` may read of a step's result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Results {
+pub(crate) enum Results {
     /// An HTTP response: status, headers, JSON body.
     Response,
     /// A finished program: exit code, stdout, stderr.
@@ -64,7 +64,7 @@ pub enum Results {
 impl Results {
     /// The kind named in messages: the one whose results these are (a
     /// docker exec expects "like exec steps"), or the step's own kind.
-    pub fn kind_name(self, own: StepKind) -> &'static str {
+    pub(crate) fn kind_name(self, own: StepKind) -> &'static str {
         match self {
             Results::Response => StepKind::Http.as_str(),
             Results::ProgramOutput => StepKind::Exec.as_str(),
@@ -76,16 +76,16 @@ impl Results {
 /// What a step without a kind says where a description is expected; only
 /// an unchecked step (or a parallel group, which the executor schedules
 /// itself) gets it.
-pub const NO_KIND: &str = "the step has no kind";
+pub(crate) const NO_KIND: &str = "the step has no kind";
 
 /// A step with every template resolved, ready to run.
-pub type Action = Box<dyn Resolved>;
+pub(crate) type Action = Box<dyn Resolved>;
 
 /// A future of one attempt; boxed, so every kind's action has one type.
-pub type AttemptFuture<'a> = Pin<Box<dyn Future<Output = Attempt> + Send + 'a>>;
+pub(crate) type AttemptFuture<'a> = Pin<Box<dyn Future<Output = Attempt> + Send + 'a>>;
 
 /// A resolved step of some kind: what the executor runs and `plan` shows.
-pub trait Resolved: fmt::Debug + Send + Sync {
+pub(crate) trait Resolved: fmt::Debug + Send + Sync {
     /// The kind's name, as in the drill file and the record.
     fn kind(&self) -> StepKind;
 

@@ -14,7 +14,7 @@ use crate::drill::model::{Step, StepSpec};
 use crate::drill::template::Renderer;
 
 /// The one list of kinds: runs `f` with the [`Kind`] that handles `spec`.
-pub fn with_kind<R>(spec: StepSpec<'_>, f: impl FnOnce(&dyn Kind) -> R) -> R {
+pub(crate) fn with_kind<R>(spec: StepSpec<'_>, f: impl FnOnce(&dyn Kind) -> R) -> R {
     match spec {
         StepSpec::Http(spec) => f(&HttpKind(spec)),
         StepSpec::Exec(spec) => f(&ExecKind(spec)),
@@ -26,7 +26,7 @@ pub fn with_kind<R>(spec: StepSpec<'_>, f: impl FnOnce(&dyn Kind) -> R) -> R {
 }
 
 /// Resolves a step through its kind: see [`Kind::resolve`].
-pub fn resolve(
+pub(crate) fn resolve(
     step: &Step,
     renderer: &mut Renderer<'_>,
     target: &ResolvedTarget,
@@ -38,7 +38,7 @@ pub fn resolve(
 }
 
 /// What a step does, as a runbook sentence: see [`Kind::describe_runbook`].
-pub fn describe_runbook(step: &Step) -> String {
+pub(crate) fn describe_runbook(step: &Step) -> String {
     match step.spec() {
         Some(spec) => with_kind(spec, |kind| kind.describe_runbook(step)),
         None => format!("({NO_KIND})"),

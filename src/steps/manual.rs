@@ -15,7 +15,7 @@ use crate::operator::{ManualAnswer, ManualRequest, ManualResult};
 use crate::record::{Intervention, InterventionKind};
 
 /// A `manual:` step as written: the instructions.
-pub struct ManualKind<'a>(pub &'a Spanned<String>);
+pub(crate) struct ManualKind<'a>(pub &'a Spanned<String>);
 
 impl Kind for ManualKind<'_> {
     fn check(&self, ctx: &mut CheckContext<'_, '_>) {
@@ -52,14 +52,14 @@ impl Kind for ManualKind<'_> {
 
 /// A manual step ready to show.
 #[derive(Debug)]
-pub struct ManualPrompt {
+pub(crate) struct ManualPrompt {
     /// The instructions, with templates resolved.
     pub instructions: String,
 }
 
 impl ManualPrompt {
     /// Asks the operator and times the answer.
-    pub async fn ask(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub(crate) async fn ask(&self, ctx: &StepContext<'_>) -> Attempt {
         let request = ManualRequest {
             step: ctx.step_name.to_string(),
             instructions: self.instructions.clone(),

@@ -4,13 +4,13 @@
 use serde_json::Value;
 
 /// The matchers `expect.json` and `expect.headers` understand.
-pub const MATCHERS: &[&str] = &[
+pub(crate) const MATCHERS: &[&str] = &[
     "exists", "contains", "matches", "lt", "le", "gt", "ge", "eq", "ne", "length", "one_of",
 ];
 
 /// Checks `actual` (`None`: nothing was found) against `expected`. The
 /// error says what was expected and what was there.
-pub fn check(actual: Option<&Value>, expected: &Value) -> Result<(), String> {
+pub(crate) fn check(actual: Option<&Value>, expected: &Value) -> Result<(), String> {
     if let Some((matcher, arg)) = as_matcher(expected) {
         return check_matcher(actual, matcher, arg);
     }
@@ -36,6 +36,8 @@ fn as_matcher(expected: &Value) -> Option<(&str, &Value)> {
         .then_some((key.as_str(), arg))
 }
 
+// One arm per matcher: the function reads as the table of matchers.
+#[allow(clippy::too_many_lines)]
 fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(), String> {
     if matcher == "exists" {
         let want = arg.as_bool().unwrap_or(true);
@@ -143,7 +145,7 @@ fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(
 }
 
 /// Equality where `1` and `1.0` are the same number.
-pub fn equal(a: &Value, b: &Value) -> bool {
+pub(crate) fn equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
@@ -159,7 +161,7 @@ fn number(value: &Value) -> Option<f64> {
 }
 
 /// A value as shown in messages: JSON, cut short.
-pub fn show(value: &Value) -> String {
+pub(crate) fn show(value: &Value) -> String {
     super::excerpt(&value.to_string(), 200)
 }
 

@@ -28,27 +28,28 @@
 //!   the field keeps exact source locations); and its arm in
 //!   [`with_kind`] (`src/steps/kinds.rs`).
 
-pub mod attempt;
-pub mod check;
-pub mod check_context;
-pub mod context;
-pub mod docker;
-pub mod exec;
-pub mod expect;
-pub mod http;
-pub mod json_path;
-pub mod kind;
-pub mod kinds;
-pub mod manual;
-pub mod matchers;
-pub mod parallel;
-pub mod poll;
-pub mod sleep;
-pub mod target;
+pub(crate) mod attempt;
+pub(crate) mod check;
+pub(crate) mod check_context;
+pub(crate) mod context;
+pub(crate) mod docker;
+pub(crate) mod exec;
+pub(crate) mod expect;
+pub(crate) mod http;
+pub(crate) mod json_path;
+pub(crate) mod kind;
+pub(crate) mod kinds;
+pub(crate) mod manual;
+pub(crate) mod matchers;
+pub(crate) mod parallel;
+pub(crate) mod poll;
+pub(crate) mod sleep;
+pub(crate) mod target;
 
-pub use attempt::{Attempt, Captured, Verdict, excerpt, plain};
-pub use check::{load, load_bytes, step_names};
-pub use context::StepContext;
-pub use kind::{Action, Kind, Resolved};
-pub use kinds::{describe_runbook, resolve, with_kind};
-pub use target::ResolvedTarget;
+pub(crate) use attempt::{Captured, Verdict, excerpt, plain};
+pub(crate) use check::step_names;
+pub use check::{load, load_bytes};
+pub(crate) use context::StepContext;
+pub(crate) use kind::Action;
+pub(crate) use kinds::{describe_runbook, resolve};
+pub(crate) use target::ResolvedTarget;

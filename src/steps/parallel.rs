@@ -15,7 +15,7 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// A `parallel:` group as written.
-pub struct ParallelKind<'a>(pub &'a Spanned<Box<ParallelGroup>>);
+pub(crate) struct ParallelKind<'a>(pub &'a Spanned<Box<ParallelGroup>>);
 
 impl Kind for ParallelKind<'_> {
     fn check(&self, ctx: &mut CheckContext<'_, '_>) {

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What to poll, for how long and how often.
-pub struct Poll<'a> {
+pub(crate) struct Poll<'a> {
     pub http: &'a reqwest::Client,
     pub url: &'a str,
     pub within: Duration,
@@ -20,7 +20,7 @@ pub struct Poll<'a> {
 
 /// Why a poll ended without a 2xx answer.
 #[derive(Debug)]
-pub enum PollEnd {
+pub(crate) enum PollEnd {
     /// `within` ran out; `last` says what the URL answered last.
     TimedOut { last: String },
     /// The token was cancelled.
@@ -33,7 +33,7 @@ impl Poll<'_> {
     /// Polls until a 2xx answer. After each other answer, `between` runs
     /// (it may end the poll), then the poll sleeps `every`, cut to the
     /// deadline.
-    pub async fn until_2xx<F, Fut>(
+    pub(crate) async fn until_2xx<F, Fut>(
         &self,
         cancel: &CancellationToken,
         mut between: F,
@@ -55,7 +55,7 @@ impl Poll<'_> {
                 .timeout(remaining.min(REQUEST_TIMEOUT))
                 .send();
             let result = tokio::select! {
-                _ = cancel.cancelled() => return Err(PollEnd::Cancelled),
+                () = cancel.cancelled() => return Err(PollEnd::Cancelled),
                 result = request => result,
             };
             match result {
@@ -68,8 +68,8 @@ impl Poll<'_> {
                 .every
                 .min(deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
-                _ = cancel.cancelled() => return Err(PollEnd::Cancelled),
-                _ = tokio::time::sleep(pause) => {}
+                () = cancel.cancelled() => return Err(PollEnd::Cancelled),
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// A `sleep:` step as written: the duration.
-pub struct SleepKind<'a>(pub &'a Spanned<HumanDuration>);
+pub(crate) struct SleepKind<'a>(pub &'a Spanned<HumanDuration>);
 
 impl Kind for SleepKind<'_> {
     /// A duration is checked when it is parsed: nothing is left to check.
@@ -38,7 +38,7 @@ impl Kind for SleepKind<'_> {
 
 /// A fixed wait.
 #[derive(Debug)]
-pub struct Sleep(pub Duration);
+pub(crate) struct Sleep(pub Duration);
 
 impl Resolved for Sleep {
     fn kind(&self) -> StepKind {

@@ -4,7 +4,7 @@
 
 /// The target as resolved at the start of the run.
 #[derive(Debug, Clone, Default)]
-pub struct ResolvedTarget {
+pub(crate) struct ResolvedTarget {
     pub base_url: Option<String>,
     pub headers: Vec<(String, String)>,
     /// `target.docker`, resolved; `None` falls back to `DOCKER_HOST`.
@@ -16,7 +16,7 @@ pub struct ResolvedTarget {
 
 impl ResolvedTarget {
     /// The base URL and headers in the form requests are built from.
-    pub fn parsed(&self) -> &ParsedTarget {
+    pub(crate) fn parsed(&self) -> &ParsedTarget {
         self.parsed
             .get_or_init(|| ParsedTarget::new(self.base_url.as_deref(), &self.headers))
     }
@@ -24,19 +24,22 @@ impl ResolvedTarget {
 
 /// A URL that names its own scheme and host, and is never joined to
 /// `base_url`.
-pub fn is_absolute(url: &str) -> bool {
+pub(crate) fn is_absolute(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://")
 }
 
+/// A relative URL in a drill without `target.base_url`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("`{0}` is relative, and the drill has no target.base_url")]
+pub(crate) struct NoBaseUrl(String);
+
 /// A step URL joined to `base_url` unless it is absolute.
-pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
+pub(crate) fn join_url(base: Option<&str>, url: &str) -> Result<String, NoBaseUrl> {
     if is_absolute(url) {
         return Ok(url.to_string());
     }
     let Some(base) = base else {
-        return Err(format!(
-            "`{url}` is relative, and the drill has no target.base_url"
-        ));
+        return Err(NoBaseUrl(url.to_string()));
     };
     Ok(format!(
         "{}/{}",
@@ -51,7 +54,7 @@ pub fn join_url(base: Option<&str>, url: &str) -> Result<String, String> {
 /// of building a request, and a drill's requests nearly all share the
 /// target's host: they are resolved against the parsed base instead.
 #[derive(Debug, Clone, Default)]
-pub struct ParsedTarget {
+pub(crate) struct ParsedTarget {
     /// `base_url` with a trailing `/`, when it parses and has no query or
     /// fragment (relative URLs are then joined to it).
     base: Option<reqwest::Url>,
@@ -60,7 +63,7 @@ pub struct ParsedTarget {
 }
 
 impl ParsedTarget {
-    pub fn new(base_url: Option<&str>, headers: &[(String, String)]) -> Self {
+    pub(crate) fn new(base_url: Option<&str>, headers: &[(String, String)]) -> Self {
         let base = base_url
             .and_then(|b| reqwest::Url::parse(&format!("{}/", b.trim_end_matches('/'))).ok())
             .filter(|b| b.query().is_none() && b.fragment().is_none() && !b.cannot_be_a_base());
@@ -85,7 +88,7 @@ impl ParsedTarget {
 
     /// `joined` (what [`join_url`] made of `url`) parsed: relative URLs
     /// from the parsed base, absolute ones from scratch.
-    pub fn url(&self, url: &str, joined: &str) -> Option<reqwest::Url> {
+    pub(crate) fn url(&self, url: &str, joined: &str) -> Option<reqwest::Url> {
         match &self.base {
             // `./` keeps a first segment with a colon (`v1:batch`) a path.
             Some(base) if !is_absolute(url) => base

@@ -21,7 +21,7 @@ use firedrill::run::{Cancellation, RunOptions, Stop};
 
 /// An event as a test sees it: owned, and only what tests assert on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
+pub(crate) enum Seen {
     RunStarted { steps: usize, cleanup: usize },
     StepStarted(String),
     AttemptFailed { step: String, attempt: u32 },
@@ -33,10 +33,10 @@ pub enum Seen {
 
 /// Keeps every event it is sent, in order.
 #[derive(Default)]
-pub struct EventLog(Mutex<Vec<Seen>>);
+pub(crate) struct EventLog(Mutex<Vec<Seen>>);
 
 impl EventLog {
-    pub fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.0.lock().unwrap().clone()
     }
 }
@@ -71,20 +71,20 @@ impl Observer for EventLog {
 /// An operator whose answers are written by the test, in order; what it
 /// was asked is kept for the test to check.
 #[derive(Default)]
-pub struct Scripted {
+pub(crate) struct Scripted {
     pub manual: Mutex<VecDeque<ManualResult>>,
     pub failures: Mutex<VecDeque<FailureChoice>>,
     pub asked: Mutex<Vec<String>>,
 }
 
 impl Scripted {
-    pub fn on_failure(choices: &[FailureChoice]) -> Self {
+    pub(crate) fn on_failure(choices: &[FailureChoice]) -> Self {
         let scripted = Scripted::default();
         scripted.failures.lock().unwrap().extend(choices);
         scripted
     }
 
-    pub fn at_manual(results: Vec<ManualResult>) -> Self {
+    pub(crate) fn at_manual(results: Vec<ManualResult>) -> Self {
         let scripted = Scripted::default();
         scripted.manual.lock().unwrap().extend(results);
         scripted
@@ -126,14 +126,14 @@ impl Operator for Scripted {
 
 /// Loads and checks a drill written in the test; panics with the rendered
 /// diagnostics when it is invalid.
-pub fn drill(text: &str) -> LoadedDrill {
+pub(crate) fn drill(text: &str) -> LoadedDrill {
     firedrill::steps::load_bytes(Path::new("test.yaml"), text.as_bytes().to_vec(), &[])
         .unwrap_or_else(|d| panic!("the test's drill is invalid:\n{}", d.render(false)))
 }
 
 /// How a harness run goes: the operator, `--strict`, and a stop to apply
 /// before the run starts.
-pub struct Setup {
+pub(crate) struct Setup {
     pub operator: Arc<dyn Operator>,
     pub strict: bool,
     pub stop_before: Option<Stop>,
@@ -150,7 +150,7 @@ impl Default for Setup {
 }
 
 /// Runs a drill in this process: its record and every event it emitted.
-pub fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
+pub(crate) fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
     let options = RunOptions {
         run_id: "test-run".into(),
         vars: Vec::new(),
@@ -186,7 +186,7 @@ pub fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
 }
 
 /// The finished steps, `name: outcome`, in the order they finished.
-pub fn finished(events: &[Seen]) -> Vec<String> {
+pub(crate) fn finished(events: &[Seen]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {

@@ -2,7 +2,7 @@
 //! firedrill binary pointed at it.
 #![allow(dead_code)]
 
-pub mod harness;
+pub(crate) mod harness;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 /// The demo-app binary, built by `cargo test --workspace` beside firedrill.
-pub fn demo_app_bin() -> PathBuf {
+pub(crate) fn demo_app_bin() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_firedrill")).with_file_name("demo-app");
     assert!(
         path.exists(),
@@ -24,7 +24,7 @@ pub fn demo_app_bin() -> PathBuf {
 }
 
 /// A running demo-app with its own data directory, stopped on drop.
-pub struct DemoApp {
+pub(crate) struct DemoApp {
     child: Child,
     pub url: String,
     pub token: String,
@@ -32,13 +32,13 @@ pub struct DemoApp {
 }
 
 impl DemoApp {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }
 
     /// Starts demo-app on a free loopback port with extra environment
     /// (fault knobs).
-    pub fn start_with(env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start_with(env: &[(&str, &str)]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let token = format!("tok-{}-{}", std::process::id(), rand_suffix());
         let mut child = Command::new(demo_app_bin())
@@ -82,7 +82,7 @@ impl DemoApp {
     }
 
     /// GET with the admin token: (status, JSON body or null).
-    pub fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let response = Self::client()
             .get(format!("{}{path}", self.url))
             .bearer_auth(&self.token)
@@ -93,7 +93,8 @@ impl DemoApp {
     }
 
     /// POST JSON with the admin token.
-    pub fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    #[allow(clippy::needless_pass_by_value)] // callers build the body in the call
+    pub(crate) fn post(&self, path: &str, body: Value) -> (u16, Value) {
         let response = Self::client()
             .post(format!("{}{path}", self.url))
             .bearer_auth(&self.token)
@@ -105,12 +106,12 @@ impl DemoApp {
     }
 
     /// What demo-app has seen: `{total, by_endpoint, max_in_flight, …}`.
-    pub fn stats(&self) -> Value {
+    pub(crate) fn stats(&self) -> Value {
         self.get("/admin/stats").1
     }
 
     /// firedrill, pointed at this demo-app through the drills' env vars.
-    pub fn firedrill(&self, runs: &Path) -> assert_cmd::Command {
+    pub(crate) fn firedrill(&self, runs: &Path) -> assert_cmd::Command {
         let mut cmd = firedrill();
         cmd.env("TARGET_URL", &self.url)
             .env("DEMO_ADMIN_TOKEN", &self.token)
@@ -120,7 +121,12 @@ impl DemoApp {
 
     /// Starts `firedrill run DRILL --report REPORT EXTRA…` against this
     /// demo-app in the background, its output discarded.
-    pub fn spawn_run(&self, drill: &Path, report: &Path, extra: &[&str]) -> std::process::Child {
+    pub(crate) fn spawn_run(
+        &self,
+        drill: &Path,
+        report: &Path,
+        extra: &[&str],
+    ) -> std::process::Child {
         Command::new(assert_cmd::cargo::cargo_bin("firedrill"))
             .arg("run")
             .arg(drill)
@@ -136,7 +142,7 @@ impl DemoApp {
     }
 
     /// Waits (up to 20 s) until this demo-app has `n` requests in flight.
-    pub fn wait_in_flight(&self, n: u64) {
+    pub(crate) fn wait_in_flight(&self, n: u64) {
         self.wait_for_stats(&format!("{n} requests in flight"), |stats| {
             stats["in_flight"].as_u64().unwrap_or(0) >= n
         });
@@ -145,7 +151,7 @@ impl DemoApp {
     /// Waits (up to 20 s) until `endpoint` (a name from demo-app's stats,
     /// e.g. `list_users`) has been called at least once: the step that
     /// calls it has started, so every step before it has finished.
-    pub fn wait_called(&self, endpoint: &str) {
+    pub(crate) fn wait_called(&self, endpoint: &str) {
         self.wait_for_stats(&format!("a call to {endpoint}"), |stats| {
             stats["by_endpoint"][endpoint].as_u64().unwrap_or(0) >= 1
         });
@@ -162,7 +168,7 @@ impl DemoApp {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -175,7 +181,7 @@ impl Drop for DemoApp {
 }
 
 /// Sends a signal (`INT`, `TERM`, `KILL`) to a child process.
-pub fn send_signal(child: &std::process::Child, name: &str) {
+pub(crate) fn send_signal(child: &std::process::Child, name: &str) {
     Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()
@@ -183,7 +189,7 @@ pub fn send_signal(child: &std::process::Child, name: &str) {
 }
 
 /// The firedrill binary with a clean environment for its knobs.
-pub fn firedrill() -> assert_cmd::Command {
+pub(crate) fn firedrill() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("firedrill").expect("firedrill binary");
     cmd.env_remove("RUST_LOG")
         .env_remove("TARGET_URL")
@@ -193,28 +199,65 @@ pub fn firedrill() -> assert_cmd::Command {
 }
 
 /// Writes a drill into `dir` and returns its path.
-pub fn write_drill(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write_drill(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write drill");
     path
 }
 
+/// Copies the drill `tests/drills/NAME.yaml` (NAME is `<test-file>/<drill>`)
+/// into `dir` as `<drill>.yaml`, each `@KEY@` in it replaced by its value
+/// from `vars`, and returns the copy's path. Every key must appear in the
+/// file, and no `@KEY@` may be left: a typo fails here, not in the drill.
+pub(crate) fn drill_file(dir: &Path, name: &str, vars: &[(&str, &str)]) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/drills")
+        .join(format!("{name}.yaml"));
+    let mut text = std::fs::read_to_string(&source)
+        .unwrap_or_else(|err| panic!("cannot read drill {}: {err}", source.display()));
+    for (key, value) in vars {
+        let placeholder = format!("@{key}@");
+        assert!(
+            text.contains(&placeholder),
+            "{} has no {placeholder}",
+            source.display()
+        );
+        text = text.replace(&placeholder, value);
+    }
+    let left = regex::Regex::new("@[A-Z][A-Z0-9_]*@").expect("regex");
+    if let Some(found) = left.find(&text) {
+        panic!(
+            "{} still has {} after its vars were put in",
+            source.display(),
+            found.as_str()
+        );
+    }
+    let file_name = format!(
+        "{}.yaml",
+        Path::new(name)
+            .file_name()
+            .expect("a drill name")
+            .to_string_lossy()
+    );
+    write_drill(dir, &file_name, &text)
+}
+
 /// The path of a drill shipped in `drills/`.
-pub fn shipped_drill(name: &str) -> PathBuf {
+pub(crate) fn shipped_drill(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("drills")
         .join(name)
 }
 
 /// Reads a run record.
-pub fn read_record(path: &Path) -> Value {
+pub(crate) fn read_record(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|err| panic!("cannot read record {}: {err}", path.display()));
     serde_json::from_str(&text).expect("record is JSON")
 }
 
 /// The one record file in a runs directory.
-pub fn only_record(runs: &Path) -> PathBuf {
+pub(crate) fn only_record(runs: &Path) -> PathBuf {
     let records: Vec<PathBuf> = std::fs::read_dir(runs)
         .expect("runs dir")
         .map(|e| e.expect("entry").path())
@@ -230,7 +273,7 @@ pub fn only_record(runs: &Path) -> PathBuf {
 }
 
 /// The step of a record with this name.
-pub fn step<'a>(record: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn step<'a>(record: &'a Value, name: &str) -> &'a Value {
     record["steps"]
         .as_array()
         .and_then(|steps| steps.iter().find(|s| s["name"] == name))
@@ -240,12 +283,12 @@ pub fn step<'a>(record: &'a Value, name: &str) -> &'a Value {
 fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id() as u64);
+    h.write_u64(u64::from(std::process::id()));
     h.finish() % 1_000_000
 }
 
 /// A drill header pointing at demo-app through `TARGET_URL` and the token.
-pub const HEADER: &str = r#"
+pub(crate) const HEADER: &str = r#"
 target:
   base_url: ${env.TARGET_URL}
   headers: { Authorization: "Bearer ${secret.TOKEN}" }
@@ -254,7 +297,7 @@ secrets:
 "#;
 
 /// Compares with `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1` rewrites it.
-pub fn snapshot(name: &str, actual: &str) {
+pub(crate) fn snapshot(name: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(name);

@@ -7,7 +7,7 @@ use crate::drill::model::{DockerAction, DockerVerb, Spanned, VolumesSpec};
 use crate::steps::check_context::CheckContext;
 
 /// Checks a `docker:` step.
-pub fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerAction>>) {
+pub(super) fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerAction>>) {
     let action = &docker.value;
     let Some((verb, subject)) = one_verb(ctx, docker) else {
         return;

@@ -7,11 +7,11 @@ use bollard::errors::Error as DockerError;
 use tokio::sync::OnceCell;
 
 /// Where the engine is when neither `target.docker` nor `DOCKER_HOST` say.
-pub const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+pub(crate) const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// The connection to the Docker engine, opened on the first Docker step so
 /// drills without one never touch it.
-pub struct Engine {
+pub(crate) struct Engine {
     address: String,
     connection: OnceCell<Result<(Docker, String), String>>,
 }
@@ -19,7 +19,7 @@ pub struct Engine {
 impl Engine {
     /// `configured`: `target.docker`, resolved. Falls back to `DOCKER_HOST`,
     /// then the local socket. Docker contexts are not read.
-    pub fn new(configured: Option<String>) -> Self {
+    pub(crate) fn new(configured: Option<String>) -> Self {
         let address = configured
             .filter(|a| !a.is_empty())
             .or_else(|| std::env::var("DOCKER_HOST").ok().filter(|a| !a.is_empty()))
@@ -30,12 +30,8 @@ impl Engine {
         }
     }
 
-    pub fn address(&self) -> &str {
-        &self.address
-    }
-
     /// The engine's version, once connected.
-    pub fn version(&self) -> Option<String> {
+    pub(crate) fn version(&self) -> Option<String> {
         match self.connection.get() {
             Some(Ok((_, version))) => Some(version.clone()),
             _ => None,
@@ -44,7 +40,7 @@ impl Engine {
 
     /// Connects (once) and asks the engine its version; the error is one
     /// line naming the address and what to check.
-    pub async fn docker(&self) -> Result<&Docker, String> {
+    pub(crate) async fn docker(&self) -> Result<&Docker, String> {
         let connection = self
             .connection
             .get_or_init(|| async {
@@ -75,7 +71,7 @@ impl Engine {
 
 /// A bollard error as a person would say it: the engine's own message for
 /// API errors, the innermost cause otherwise.
-pub fn describe(err: &DockerError) -> String {
+pub(crate) fn describe(err: &DockerError) -> String {
     match err {
         DockerError::DockerResponseServerError {
             status_code,

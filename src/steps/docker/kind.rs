@@ -10,7 +10,7 @@ use crate::steps::kind::{Action, Kind, Results};
 use crate::steps::target::ResolvedTarget;
 
 /// A `docker:` step.
-pub struct DockerKind<'a>(pub &'a Spanned<Box<DockerAction>>);
+pub(crate) struct DockerKind<'a>(pub &'a Spanned<Box<DockerAction>>);
 
 impl Kind for DockerKind<'_> {
     fn check(&self, ctx: &mut CheckContext<'_, '_>) {

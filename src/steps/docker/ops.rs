@@ -333,10 +333,10 @@ impl Ops<'_> {
             while let Some(chunk) = output.next().await {
                 match chunk {
                     Ok(bollard::container::LogOutput::StdOut { message }) => {
-                        stdout.extend_from_slice(&message)
+                        stdout.extend_from_slice(&message);
                     }
                     Ok(bollard::container::LogOutput::StdErr { message }) => {
-                        stderr.extend_from_slice(&message)
+                        stderr.extend_from_slice(&message);
                     }
                     Ok(_) => {}
                     Err(err) => {
@@ -819,10 +819,10 @@ fn recreate_body(
             config.working_dir,
             old_image.and_then(|i| i.working_dir.clone()),
         ),
-        healthcheck: if config.healthcheck != old_image.and_then(|i| i.healthcheck.clone()) {
-            config.healthcheck
-        } else {
+        healthcheck: if config.healthcheck == old_image.and_then(|i| i.healthcheck.clone()) {
             None
+        } else {
+            config.healthcheck
         },
         stop_signal: config.stop_signal,
         stop_timeout: config.stop_timeout,

@@ -27,7 +27,11 @@ struct Shared {
 
 impl DockerCommand {
     /// Resolves templates.
-    pub fn resolve(a: &DockerAction, step: &Step, r: &mut Renderer<'_>) -> Result<Self, String> {
+    pub(crate) fn resolve(
+        a: &DockerAction,
+        step: &Step,
+        r: &mut Renderer<'_>,
+    ) -> Result<Self, String> {
         let env: Vec<String> = a
             .env
             .iter()

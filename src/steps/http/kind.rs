@@ -11,10 +11,10 @@ use crate::steps::kind::{Action, Kind, Results};
 use crate::steps::target::ResolvedTarget;
 
 /// HTTP methods a drill may use.
-pub const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// An `http:` step.
-pub struct HttpKind<'a>(pub &'a Spanned<Box<HttpAction>>);
+pub(crate) struct HttpKind<'a>(pub &'a Spanned<Box<HttpAction>>);
 
 impl HttpKind<'_> {
     /// The method as sent: upper case, `GET` when absent.

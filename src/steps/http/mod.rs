@@ -4,8 +4,9 @@
 
 mod kind;
 
-pub use kind::HttpKind;
+pub(crate) use kind::HttpKind;
 
+use reqwest::header::HeaderMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use crate::kind::StepKind;
 
 /// A request body.
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     None,
     Json(Value),
     Text(String),
@@ -35,7 +36,7 @@ pub enum Body {
 
 /// Credentials, resolved.
 #[derive(Debug)]
-pub enum Auth {
+pub(crate) enum Auth {
     Bearer(String),
     Basic {
         user: String,
@@ -45,7 +46,7 @@ pub enum Auth {
 
 /// Where a capture reads from.
 #[derive(Debug)]
-pub enum CaptureSource {
+pub(crate) enum CaptureSource {
     Path(Arc<JsonPath>),
     Header(String),
     Status,
@@ -53,7 +54,7 @@ pub enum CaptureSource {
 
 /// A capture, resolved.
 #[derive(Debug)]
-pub struct Capture {
+pub(crate) struct Capture {
     pub name: String,
     pub source: CaptureSource,
     pub secret: bool,
@@ -61,7 +62,7 @@ pub struct Capture {
 
 /// The expectations of an HTTP step, resolved.
 #[derive(Debug, Default)]
-pub struct Expectations {
+pub(crate) struct Expectations {
     /// Accepted codes; `None` accepts anything below 400.
     pub status: Option<Vec<u16>>,
     pub headers: Vec<(String, Value)>,
@@ -71,7 +72,7 @@ pub struct Expectations {
 
 /// An HTTP step ready to run.
 #[derive(Debug)]
-pub struct HttpRequest {
+pub(crate) struct HttpRequest {
     pub method: Method,
     /// The URL as the drill wrote it, for messages.
     pub url: String,
@@ -95,8 +96,8 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
-    /// Resolves templates and compiles JSONPaths.
-    pub fn resolve(
+    /// Resolves templates and compiles `JSONPaths`.
+    pub(crate) fn resolve(
         spec: &HttpAction,
         step: &Step,
         r: &mut Renderer<'_>,
@@ -109,7 +110,7 @@ impl HttpRequest {
         let method = Method::from_bytes(method_text.as_bytes())
             .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
         let path = r.string(&spec.url);
-        let url = join_url(target.base_url.as_deref(), &path)?;
+        let url = join_url(target.base_url.as_deref(), &path).map_err(|e| e.to_string())?;
         let parsed = target.parsed();
         let parsed_url = parsed.url(&path, &url);
         let mut headers = target.headers.clone();
@@ -158,7 +159,30 @@ impl HttpRequest {
 
     /// Sends the request, reads the response (bounded), checks it and
     /// captures from it.
-    pub async fn send(&self, ctx: &StepContext<'_>) -> Attempt {
+    pub(crate) async fn send(&self, ctx: &StepContext<'_>) -> Attempt {
+        let mut response = match self.request(ctx).send().await {
+            Ok(response) => response,
+            Err(err) => return Attempt::failed(describe_send_error(&self.url, &err)),
+        };
+        let status = response.status().as_u16();
+        // Reading the body needs no header: take them rather than copy.
+        let headers = std::mem::take(response.headers_mut());
+        let limit = self.max_response.unwrap_or(ctx.max_body_bytes);
+        let body = match self.read_body(response, limit).await {
+            Ok(body) => body,
+            Err(why) => return Attempt::failed(why),
+        };
+        let checked = self
+            .check(status, &headers, &body)
+            .and_then(|json| self.capture(status, &headers, &json));
+        match checked {
+            Ok(captured) => Attempt::passed(captured),
+            Err(why) => Attempt::failed(why),
+        }
+    }
+
+    /// The request as resolved: URL, headers, query, body and credentials.
+    fn request(&self, ctx: &StepContext<'_>) -> reqwest::RequestBuilder {
         let mut builder = match &self.parsed_url {
             Some(url) => ctx.http.request(self.method.clone(), url.clone()),
             None => ctx.http.request(self.method.clone(), &self.url),
@@ -180,43 +204,43 @@ impl HttpRequest {
             Body::Text(text) => builder.body(text.clone()),
             Body::Form(fields) => builder.form(fields),
         };
-        builder = match &self.auth {
+        match &self.auth {
             Some(Auth::Bearer(token)) => builder.bearer_auth(token),
             Some(Auth::Basic { user, password }) => builder.basic_auth(user, password.as_ref()),
             None => builder,
-        };
-        let mut response = match builder.send().await {
-            Ok(response) => response,
-            Err(err) => return Attempt::failed(describe_send_error(&self.url, &err)),
-        };
-        let status = response.status().as_u16();
-        // Reading the body needs no header: take them rather than copy.
-        let headers = std::mem::take(response.headers_mut());
-        let limit = self.max_response.unwrap_or(ctx.max_body_bytes);
+        }
+    }
+
+    /// Reads the body, never more than `limit` bytes: a declared length
+    /// over it fails before reading anything.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, String> {
         let too_large = |what: &str| {
-            Attempt::failed(format!(
+            format!(
                 "the response of {} {} is larger than {limit} bytes ({}){what}; raise `max_response` if that is expected",
                 self.method,
                 self.url,
                 crate::drill::model::ByteSize(limit as u64),
-            ))
+            )
         };
-        // A declared length over the limit fails before reading anything.
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return too_large(", by its Content-Length");
+            return Err(too_large(", by its Content-Length"));
         }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
-                        return too_large("; firedrill stopped reading it");
+                        return Err(too_large("; firedrill stopped reading it"));
                     }
                     body.extend_from_slice(&chunk);
                 }
-                Ok(None) => break,
+                Ok(None) => return Ok(body),
                 Err(err) => {
-                    return Attempt::failed(format!(
+                    return Err(format!(
                         "reading the response of {} {} failed: {}",
                         self.method,
                         self.url,
@@ -225,42 +249,24 @@ impl HttpRequest {
                 }
             }
         }
+    }
+
+    /// Checks status, headers, body text and JSON; the parsed JSON when a
+    /// check or capture needs it (else null).
+    fn check(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Value, String> {
         // Decoded only when a message or `body_contains` needs it: most
         // steps never look at the body as text.
-        let text = || String::from_utf8_lossy(&body);
-        let ok_status = match &self.expect.status {
-            Some(codes) => codes.contains(&status),
-            None => status < 400,
-        };
-        if !ok_status {
-            let wanted = match &self.expect.status {
-                Some(codes) if codes.len() == 1 => codes[0].to_string(),
-                Some(codes) => format!(
-                    "one of {}",
-                    codes
-                        .iter()
-                        .map(u16::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                None => "a status below 400".to_string(),
-            };
-            return Attempt::failed(format!(
-                "status: expected {wanted}, got {status}; body: {}",
-                excerpt(&text(), 300)
-            ));
-        }
+        let text = || String::from_utf8_lossy(body);
+        self.check_status(status, &text)?;
         for (name, expected) in &self.expect.headers {
             let actual = headers
                 .get(name.as_str())
                 .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
-            if let Err(err) = check(actual.as_ref(), expected) {
-                return Attempt::failed(format!("header {name}: {err}"));
-            }
+            check(actual.as_ref(), expected).map_err(|err| format!("header {name}: {err}"))?;
         }
         if let Some(part) = &self.expect.body_contains {
             if !text().contains(part.as_str()) {
-                return Attempt::failed(format!(
+                return Err(format!(
                     "body: expected it to contain {:?}, got {}",
                     part,
                     excerpt(&text(), 300)
@@ -272,60 +278,89 @@ impl HttpRequest {
                 .captures
                 .iter()
                 .any(|c| matches!(c.source, CaptureSource::Path(_)));
-        let json: Value = if needs_json {
-            match serde_json::from_slice(&body) {
-                Ok(json) => json,
-                Err(err) => {
-                    return Attempt::failed(format!(
-                        "expected a JSON body, but it does not parse ({err}): {}",
-                        excerpt(&text(), 300)
-                    ));
-                }
-            }
-        } else {
-            Value::Null
-        };
+        if !needs_json {
+            return Ok(Value::Null);
+        }
+        let json: Value = serde_json::from_slice(body).map_err(|err| {
+            format!(
+                "expected a JSON body, but it does not parse ({err}): {}",
+                excerpt(&text(), 300)
+            )
+        })?;
         for (path, compiled, expected) in &self.expect.json {
             let found = query(compiled, &json);
-            if let Err(err) = check(found.as_ref(), expected) {
-                return Attempt::failed(format!("{path}: {err}"));
-            }
+            check(found.as_ref(), expected).map_err(|err| format!("{path}: {err}"))?;
         }
-        let mut captured = Vec::new();
+        Ok(json)
+    }
+
+    fn check_status<'b>(
+        &self,
+        status: u16,
+        text: &impl Fn() -> std::borrow::Cow<'b, str>,
+    ) -> Result<(), String> {
+        let ok_status = match &self.expect.status {
+            Some(codes) => codes.contains(&status),
+            None => status < 400,
+        };
+        if ok_status {
+            return Ok(());
+        }
+        let wanted = match &self.expect.status {
+            Some(codes) if codes.len() == 1 => codes[0].to_string(),
+            Some(codes) => format!(
+                "one of {}",
+                codes
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "a status below 400".to_string(),
+        };
+        Err(format!(
+            "status: expected {wanted}, got {status}; body: {}",
+            excerpt(&text(), 300)
+        ))
+    }
+
+    /// Takes every capture from the checked response.
+    fn capture(
+        &self,
+        status: u16,
+        headers: &HeaderMap,
+        json: &Value,
+    ) -> Result<Vec<Captured>, String> {
+        let mut captured = Vec::with_capacity(self.captures.len());
         for capture in &self.captures {
             let value = match &capture.source {
                 CaptureSource::Status => Value::from(status),
                 CaptureSource::Header(name) => match headers.get(name.as_str()) {
                     Some(v) => Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                     None => {
-                        return Attempt::failed(format!(
+                        return Err(format!(
                             "capture `{}`: the response has no `{name}` header",
                             capture.name
                         ));
                     }
                 },
-                CaptureSource::Path(path) => match query(path, &json) {
-                    Some(value) => value,
-                    None => {
-                        return Attempt::failed(format!(
-                            "capture `{}`: `{path}` matched nothing in {}",
-                            capture.name,
-                            show(&json)
-                        ));
-                    }
-                },
+                CaptureSource::Path(path) => query(path, json).ok_or_else(|| {
+                    format!(
+                        "capture `{}`: `{path}` matched nothing in {}",
+                        capture.name,
+                        show(json)
+                    )
+                })?,
             };
             if capture.secret {
-                if let Err(err) = register_secret_capture(&capture.name, &value) {
-                    return Attempt::failed(err);
-                }
+                register_secret_capture(&capture.name, &value).map_err(|e| e.to_string())?;
             }
             captured.push(Captured {
                 name: capture.name.clone(),
                 value,
             });
         }
-        Attempt::passed(captured)
+        Ok(captured)
     }
 }
 
@@ -363,7 +398,7 @@ impl Auth {
 }
 
 impl Expectations {
-    /// The response side of `expect`, JSONPaths compiled.
+    /// The response side of `expect`, `JSONPaths` compiled.
     fn resolve(e: &Expect, r: &mut Renderer<'_>) -> Result<Expectations, String> {
         let mut expect = Expectations {
             status: e.status.as_ref().map(|s| s.value.codes()),
@@ -374,7 +409,7 @@ impl Expectations {
         }
         for (path, value) in &e.json {
             let rendered = r.text_at(path, &value.referenced);
-            let compiled = compile_path(&rendered)?;
+            let compiled = compile_path(&rendered).map_err(|e| e.to_string())?;
             expect.json.push((rendered, compiled, r.value(value)));
         }
         expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
@@ -389,9 +424,15 @@ impl Capture {
         for (name, spec) in &step.capture {
             let (source, secret) = match &spec.value {
                 CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
-                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
+                CaptureSpec::Shorthand(path) => (
+                    CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
+                    false,
+                ),
                 CaptureSpec::Map(map) => match (&map.path, &map.header) {
-                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
+                    (Some(path), _) => (
+                        CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
+                        map.secret,
+                    ),
                     (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
                     (None, None) => return Err(format!("capture `{name}` has no source")),
                 },
@@ -436,7 +477,7 @@ impl Resolved for HttpRequest {
 /// roots plus `target.ca_file`, or not at all with `target.insecure: true`.
 /// A CA file that cannot be read, or holds no certificate, is an error
 /// located at `ca_file`.
-pub fn client(target: &Target) -> Result<reqwest::Client, Diagnostic> {
+pub(crate) fn client(target: &Target) -> Result<reqwest::Client, Diagnostic> {
     let builder = || {
         reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -493,7 +534,7 @@ pub fn client(target: &Target) -> Result<reqwest::Client, Diagnostic> {
 
 /// What a drill's target settings weaken, in words: printed when the run
 /// starts and kept in the record's `warnings`.
-pub fn target_warnings(target: &Target) -> Vec<String> {
+pub(crate) fn target_warnings(target: &Target) -> Vec<String> {
     let mut warnings = Vec::new();
     if target.is_insecure() {
         warnings.push(
@@ -504,7 +545,7 @@ pub fn target_warnings(target: &Target) -> Vec<String> {
     warnings
 }
 
-/// The nodes a JSONPath selects: nothing, one value, or an array of them.
+/// The nodes a `JSONPath` selects: nothing, one value, or an array of them.
 fn query(path: &JsonPath, json: &Value) -> Option<Value> {
     let nodes = path.query(json).all();
     match nodes.as_slice() {
@@ -516,7 +557,7 @@ fn query(path: &JsonPath, json: &Value) -> Option<Value> {
 
 /// A send error in one line a person can act on: which address, and what
 /// kind of failure, never a raw hyper error chain.
-pub fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
+pub(crate) fn describe_send_error(url: &str, err: &reqwest::Error) -> String {
     let what = if err.is_connect() {
         "cannot connect"
     } else if err.is_timeout() {

@@ -12,7 +12,7 @@ use crate::steps::docker::swarm::{
 impl ServiceCommand {
     /// The action, then the wait, in one sentence (lower case first: the
     /// runbook capitalises it).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let action = match &self.action {
             ServiceAction::Create(input) => create(input),
             ServiceAction::Update { name, change } => update(name, change),

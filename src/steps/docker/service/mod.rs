@@ -30,7 +30,7 @@ use crate::steps::context::StepContext;
 
 /// A service action, then what to wait for.
 #[derive(Debug)]
-pub struct ServiceCommand {
+pub(crate) struct ServiceCommand {
     /// What to ask the engine.
     pub action: ServiceAction,
     /// `None`: `detach: true` (or `service_remove`), the step ends when
@@ -40,7 +40,7 @@ pub struct ServiceCommand {
 
 /// One service action, every value resolved.
 #[derive(Debug)]
-pub enum ServiceAction {
+pub(crate) enum ServiceAction {
     /// `service_create`.
     Create(Box<ServiceInput>),
     /// `service_update`: `change` applied to the inspected spec.
@@ -76,7 +76,7 @@ pub enum ServiceAction {
 
 /// What a service step waits for after its action.
 #[derive(Debug, Clone, Copy)]
-pub struct ServiceWait {
+pub(crate) struct ServiceWait {
     /// `converged`, or `rolled_back` (the engine undid the last update).
     pub until: Until,
     /// `for`: the wait fails past it, with the last state seen.
@@ -85,7 +85,7 @@ pub struct ServiceWait {
 
 impl ServiceAction {
     /// The service the action is about.
-    pub fn service(&self) -> &str {
+    pub(crate) fn service(&self) -> &str {
         match self {
             ServiceAction::Create(input) => &input.name,
             ServiceAction::Update { name, .. }
@@ -100,13 +100,13 @@ impl ServiceAction {
 impl ServiceCommand {
     /// How long the step may take at least: its wait and some slack for the
     /// action itself.
-    pub fn own_timeout(&self) -> Option<Duration> {
+    pub(crate) fn own_timeout(&self) -> Option<Duration> {
         self.wait.map(|w| w.within + Duration::from_secs(30))
     }
 
     /// Runs the action, then waits; the wait's facts go with the attempt,
     /// passed or failed.
-    pub async fn run(&self, docker: &Docker, ctx: &StepContext<'_>) -> Attempt {
+    pub(crate) async fn run(&self, docker: &Docker, ctx: &StepContext<'_>) -> Attempt {
         if let Err(err) = self.act(docker, ctx).await {
             return Attempt::failed(err.to_string());
         }

@@ -32,7 +32,7 @@
 //! Everything here is pure (the snapshot and the clock are inputs) so each
 //! rule is unit-tested with hand-built engine values; `wait` does the I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -41,11 +41,11 @@ use bollard::models::{
 };
 
 /// The engine's default update `monitor` when the spec does not set one.
-pub const DEFAULT_MONITOR: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_MONITOR: Duration = Duration::from_secs(5);
 
 /// What a wait waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Until {
+pub(crate) enum Until {
     /// The last change sticks: every slot runs an up-to-date task, the
     /// monitor window passed, and the engine neither paused nor rolled back.
     Converged,
@@ -57,7 +57,7 @@ pub enum Until {
 }
 
 impl Until {
-    pub fn goal(self) -> &'static str {
+    pub(crate) fn goal(self) -> &'static str {
         match self {
             Until::Converged => "converged",
             Until::RolledBack => "rolled back",
@@ -68,7 +68,7 @@ impl Until {
 /// One look at the engine: the service, all of its tasks (old ones too),
 /// its up-to-date tasks, and the swarm's nodes.
 #[derive(Debug, Clone, Copy)]
-pub struct Snapshot<'a> {
+pub(crate) struct Snapshot<'a> {
     pub service: &'a Service,
     pub tasks: &'a [Task],
     pub up_to_date: &'a [Task],
@@ -78,14 +78,14 @@ pub struct Snapshot<'a> {
 /// Since when every slot has run (the start of the monitor window), and how
 /// many up-to-date tasks had failed then; carried from one look to the next.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Streak {
+pub(crate) struct Streak {
     pub since: Option<Instant>,
     pub failures: usize,
 }
 
 /// The assessment of one look.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub running: usize,
     pub desired: usize,
     pub state: Option<State>,
@@ -98,7 +98,7 @@ pub struct Progress {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Waiting,
     /// Every slot runs; the monitor window still has `remaining` to go.
     Settling {
@@ -112,7 +112,7 @@ pub enum Verdict {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Failure {
+pub(crate) enum Failure {
     Paused {
         what: &'static str,
         message: String,
@@ -134,7 +134,7 @@ pub enum Failure {
 
 impl Progress {
     /// The state in a few words, for the deadline's message.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = format!("{}/{} tasks running", self.running, self.desired);
         match (&self.state, &self.message) {
             (Some(state), Some(message)) if *state != State::EMPTY => {
@@ -160,7 +160,7 @@ impl Progress {
 
 /// Assesses one look. `streak` is the previous look's (default at first);
 /// `now` is when this look was taken.
-pub fn assess(snap: &Snapshot, until: Until, streak: Streak, now: Instant) -> Progress {
+pub(crate) fn assess(snap: &Snapshot, until: Until, streak: Streak, now: Instant) -> Progress {
     let count = count(snap);
     let failures = snap.up_to_date.iter().filter(|t| failed(t)).count();
     let ok = count.running == count.desired && count.stopping == 0 && outdated_running(snap) == 0;
@@ -362,8 +362,7 @@ fn monitor(service: &Service) -> Duration {
         .as_ref()
         .and_then(|spec| spec.update_config.as_ref()?.monitor)
         .filter(|nanos| *nanos > 0)
-        .map(|nanos| Duration::from_nanos(nanos as u64))
-        .unwrap_or(DEFAULT_MONITOR)
+        .map_or(DEFAULT_MONITOR, |nanos| Duration::from_nanos(nanos as u64))
 }
 
 /// Tasks of an older spec (not up to date) still running: told to stop,
@@ -426,7 +425,7 @@ fn count(snap: &Snapshot) -> Count {
 /// are down are left out, tasks in states the CLI does not know too.
 fn pick<'a>(
     tasks: &'a [Task],
-    active: &HashMap<&str, ()>,
+    active: &HashSet<&str>,
     key: impl Fn(&Task) -> String,
 ) -> Vec<&'a Task> {
     let mut by_key: HashMap<String, &Task> = HashMap::new();
@@ -445,7 +444,7 @@ fn pick<'a>(
             }
         }
         if let Some(node) = task.node_id.as_deref().filter(|n| !n.is_empty())
-            && !active.contains_key(node)
+            && !active.contains(node)
         {
             continue;
         }
@@ -460,7 +459,10 @@ fn state_of(task: &Task) -> Option<TaskState> {
 
 /// The CLI's `numberedStates`.
 fn rank(state: Option<TaskState>) -> Option<u8> {
-    use TaskState::*;
+    use TaskState::{
+        ACCEPTED, ALLOCATED, ASSIGNED, COMPLETE, FAILED, NEW, ORPHANED, PENDING, PREPARING, READY,
+        REJECTED, REMOVE, RUNNING, SHUTDOWN, STARTING,
+    };
     Some(match state? {
         NEW => 1,
         ALLOCATED => 2,
@@ -485,11 +487,11 @@ fn terminal(state: Option<TaskState>) -> bool {
 }
 
 /// Nodes that are not down, as the CLI counts them.
-fn active_nodes(nodes: &[Node]) -> HashMap<&str, ()> {
+fn active_nodes(nodes: &[Node]) -> HashSet<&str> {
     nodes
         .iter()
         .filter(|n| n.status.as_ref().and_then(|s| s.state) != Some(NodeState::DOWN))
-        .filter_map(|n| Some((n.id.as_deref()?, ())))
+        .filter_map(|n| n.id.as_deref())
         .collect()
 }
 

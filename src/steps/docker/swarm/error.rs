@@ -9,7 +9,7 @@ use super::facts::Convergence;
 
 /// A Swarm action's failure. `Display` is the one line a drill report shows.
 #[derive(Debug, thiserror::Error)]
-pub enum SwarmError {
+pub(crate) enum SwarmError {
     /// The input cannot become a service spec (a bad mount, `replicas` on a
     /// global service, …): nothing was sent to the engine.
     #[error("service {service}: {message}")]

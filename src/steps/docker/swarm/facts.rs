@@ -8,7 +8,7 @@ use super::converge::Until;
 
 /// What a wait saw: the facts a step's record carries.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Convergence {
+pub(crate) struct Convergence {
     pub service: String,
     pub until: Until,
     /// The wall clock at the start of the wait: `began + waited` is when
@@ -36,7 +36,7 @@ pub struct Convergence {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskFact {
+pub(crate) struct TaskFact {
     pub id: String,
     /// `demo.2` (slot) or `demo.<node>` (global).
     pub name: String,
@@ -50,7 +50,7 @@ pub struct TaskFact {
 
 /// The engine's own account of the last update, in its timestamps.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EngineUpdate {
+pub(crate) struct EngineUpdate {
     pub state: String,
     pub message: Option<String>,
     pub started_at: Option<String>,
@@ -63,7 +63,7 @@ pub struct EngineUpdate {
 /// measured from the start of the wait (right after the update was sent)
 /// to the first look that saw `rollback_started` / `rollback_completed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RollbackTiming {
+pub(crate) struct RollbackTiming {
     pub decided_after: Duration,
     pub rolled_back_after: Option<Duration>,
 }

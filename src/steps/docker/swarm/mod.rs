@@ -39,12 +39,21 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use converge::{DEFAULT_MONITOR, Failure, Progress, Snapshot, Streak, Until, Verdict, assess};
-pub use error::SwarmError;
-pub use facts::{Convergence, EngineUpdate, RollbackTiming, TaskFact};
-pub use ops::{Change, MAX_ATTEMPTS, Updated, create, remove, rollback, scale, sweep, update};
-pub use spec::{
+#[allow(unused_imports)] // the drill verbs that use them land next (issue 13)
+pub(crate) use converge::{
+    DEFAULT_MONITOR, Failure, Progress, Snapshot, Streak, Until, Verdict, assess,
+};
+pub(crate) use error::SwarmError;
+#[allow(unused_imports)]
+pub(crate) use facts::{Convergence, EngineUpdate, RollbackTiming, TaskFact};
+#[allow(unused_imports)]
+pub(crate) use ops::{
+    Change, MAX_ATTEMPTS, Updated, create, remove, rollback, scale, sweep, update,
+};
+#[allow(unused_imports)]
+pub(crate) use spec::{
     FailureAction, Healthcheck, Mode, Order, Owner, Port, PublishMode, RestartCondition,
     RestartPolicy, ServiceInput, UpdatePolicy, to_spec,
 };
-pub use wait::{DEFAULT_POLL, wait};
+#[allow(unused_imports)]
+pub(crate) use wait::{DEFAULT_POLL, wait};

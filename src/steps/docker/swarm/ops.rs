@@ -21,13 +21,13 @@ use crate::steps::docker::RUN_LABEL;
 
 /// How many times an update is tried when the engine keeps answering
 /// "update out of sequence" (each retry re-inspects first).
-pub const MAX_ATTEMPTS: u32 = 5;
+pub(crate) const MAX_ATTEMPTS: u32 = 5;
 
 /// What an accepted update looked like: the spec version it was based on,
 /// how many tries it took (each out-of-sequence answer is one more), and
 /// the engine's warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Updated {
+pub(crate) struct Updated {
     pub version: u64,
     pub attempts: u32,
     pub warnings: Vec<String>,
@@ -35,7 +35,7 @@ pub struct Updated {
 
 /// A change to a running service; unset fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub image: Option<String>,
     /// Merged by key into the service's env: a key already there is
     /// replaced in place, a new one appended.
@@ -48,7 +48,7 @@ pub struct Change {
 }
 
 /// Creates the service; returns its id and the engine's warnings.
-pub async fn create(
+pub(crate) async fn create(
     docker: &Docker,
     input: &ServiceInput,
     owner: &Owner,
@@ -69,12 +69,20 @@ pub async fn create(
 }
 
 /// Applies `change` to the service's current spec.
-pub async fn update(docker: &Docker, name: &str, change: &Change) -> Result<Updated, SwarmError> {
+pub(crate) async fn update(
+    docker: &Docker,
+    name: &str,
+    change: &Change,
+) -> Result<Updated, SwarmError> {
     submit(docker, name, None, None, |spec| apply(name, spec, change)).await
 }
 
 /// Sets the replica count of a replicated service.
-pub async fn scale(docker: &Docker, name: &str, replicas: u64) -> Result<Updated, SwarmError> {
+pub(crate) async fn scale(
+    docker: &Docker,
+    name: &str,
+    replicas: u64,
+) -> Result<Updated, SwarmError> {
     let change = Change {
         replicas: Some(replicas),
         ..Change::default()
@@ -86,12 +94,12 @@ pub async fn scale(docker: &Docker, name: &str, replicas: u64) -> Result<Updated
 /// with the current spec and version in the request, as the API wants).
 /// The engine swaps spec and previous spec, so a second rollback re-applies
 /// the update; after an automatic rollback there is no previous spec.
-pub async fn rollback(docker: &Docker, name: &str) -> Result<Updated, SwarmError> {
+pub(crate) async fn rollback(docker: &Docker, name: &str) -> Result<Updated, SwarmError> {
     submit(docker, name, Some("previous"), None, |_| Ok(())).await
 }
 
 /// Removes the service (its tasks stop; volumes stay for `sweep`).
-pub async fn remove(docker: &Docker, name: &str) -> Result<(), SwarmError> {
+pub(crate) async fn remove(docker: &Docker, name: &str) -> Result<(), SwarmError> {
     docker
         .delete_service(name)
         .await
@@ -100,7 +108,7 @@ pub async fn remove(docker: &Docker, name: &str) -> Result<(), SwarmError> {
 
 /// Removes every service labelled `firedrill.run=<run_id>` and returns
 /// their names. Run it before removing volumes: tasks hold their mounts.
-pub async fn sweep(docker: &Docker, run_id: &str) -> Result<Vec<String>, SwarmError> {
+pub(crate) async fn sweep(docker: &Docker, run_id: &str) -> Result<Vec<String>, SwarmError> {
     let filters = HashMap::from([("label", vec![format!("{RUN_LABEL}={run_id}")])]);
     let options = q::ListServicesOptionsBuilder::new()
         .filters(&filters)

@@ -23,7 +23,7 @@ use crate::steps::docker::{DRILL_LABEL, RUN_LABEL};
 
 /// A service to create, every value already resolved.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ServiceInput {
+pub(crate) struct ServiceInput {
     pub name: String,
     /// Used as given, never resolved to a digest.
     pub image: String,
@@ -53,7 +53,7 @@ pub struct ServiceInput {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Replicated(u64),
     /// One task on every node that can run it.
     Global,
@@ -66,7 +66,7 @@ impl Default for Mode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Port {
+pub(crate) struct Port {
     pub published: u16,
     pub target: u16,
     pub mode: PublishMode,
@@ -75,7 +75,7 @@ pub struct Port {
 /// `Ingress` goes through the routing mesh (which does not answer on some
 /// machines); `Host` binds the port on the node running the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PublishMode {
+pub(crate) enum PublishMode {
     #[default]
     Ingress,
     Host,
@@ -83,7 +83,7 @@ pub enum PublishMode {
 
 /// The engine's healthcheck, `CMD` form: `cmd` is run without a shell.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Healthcheck {
+pub(crate) struct Healthcheck {
     pub cmd: Vec<String>,
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,
@@ -95,7 +95,7 @@ pub struct Healthcheck {
 /// the engine's defaults: parallelism 1, no delay, stop-first, pause on
 /// failure, monitor 5s, max failure ratio 0.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct UpdatePolicy {
+pub(crate) struct UpdatePolicy {
     pub parallelism: Option<u64>,
     pub delay: Option<Duration>,
     pub order: Option<Order>,
@@ -105,13 +105,13 @@ pub struct UpdatePolicy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
+pub(crate) enum Order {
     StopFirst,
     StartFirst,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureAction {
+pub(crate) enum FailureAction {
     Pause,
     Continue,
     /// Only for updates: a rollback cannot itself roll back.
@@ -119,14 +119,14 @@ pub enum FailureAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct RestartPolicy {
+pub(crate) struct RestartPolicy {
     pub condition: Option<RestartCondition>,
     pub max_attempts: Option<u64>,
     pub delay: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartCondition {
+pub(crate) enum RestartCondition {
     None,
     OnFailure,
     Any,
@@ -135,14 +135,14 @@ pub enum RestartCondition {
 /// Who created the service: the run and the drill, written as the labels
 /// `firedrill.run` / `firedrill.drill` so `sweep` finds exactly this run's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     pub run_id: String,
     pub drill: String,
 }
 
 /// The engine's spec for `input`, labelled with `owner` (the service and
 /// the volumes its mounts create, so a sweep can remove both).
-pub fn to_spec(input: &ServiceInput, owner: &Owner) -> Result<ServiceSpec, SwarmError> {
+pub(crate) fn to_spec(input: &ServiceInput, owner: &Owner) -> Result<ServiceSpec, SwarmError> {
     let invalid = |message: String| SwarmError::Invalid {
         service: input.name.clone(),
         message,
@@ -209,6 +209,8 @@ pub(crate) fn mode(mode: Mode) -> ServiceSpecMode {
             }),
             ..Default::default()
         },
+        // The engine's API takes an empty object for global mode.
+        #[allow(clippy::zero_sized_map_values)]
         Mode::Global => ServiceSpecMode {
             global: Some(HashMap::new()),
             ..Default::default()

@@ -20,19 +20,20 @@ use tokio::sync::OnceCell;
 use super::{FailureAction, Mode, Order, Owner, RestartPolicy, ServiceInput, UpdatePolicy, sweep};
 use crate::steps::docker::RUN_LABEL;
 
-pub const IMAGE_1: &str = "fd-swarm-test:1";
-pub const IMAGE_2: &str = "fd-swarm-test:2";
+pub(super) const IMAGE_1: &str = "fd-swarm-test:1";
+pub(super) const IMAGE_2: &str = "fd-swarm-test:2";
 /// Its command exits 3: a release that cannot start.
-pub const BROKEN: &str = "fd-swarm-test:broken";
+pub(super) const BROKEN: &str = "fd-swarm-test:broken";
 /// Bumped when the images' content changes, so old ones are rebuilt.
 const CONTENT: &str = "1";
 const CONTENT_LABEL: &str = "firedrill.test.swarm";
 
 /// A deadline no test should reach; the tests of deadlines set their own.
-pub const DEADLINE: Duration = Duration::from_secs(60);
+pub(super) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The engine, checked to be a swarm manager, with the test images.
-pub async fn engine() -> Docker {
+pub(super) async fn engine() -> Docker {
+    static IMAGES: OnceCell<()> = OnceCell::const_new();
     let docker = Docker::connect_with_defaults()
         .unwrap_or_else(|err| panic!("cannot connect to the Docker engine: {err}"));
     let info = docker.info().await.unwrap_or_else(|err| {
@@ -47,7 +48,6 @@ pub async fn engine() -> Docker {
             swarm.local_node_state
         );
     }
-    static IMAGES: OnceCell<()> = OnceCell::const_new();
     IMAGES.get_or_init(|| build_images(&docker)).await;
     docker
 }
@@ -130,13 +130,13 @@ fn elf(code: &[u8]) -> Vec<u8> {
 }
 
 /// One test's run: its owner labels, unique names, and the cleanup.
-pub struct Run {
+pub(super) struct Run {
     pub owner: Owner,
     suffix: String,
 }
 
 impl Run {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         let suffix = random_hex();
         Run {
             owner: Owner {
@@ -148,19 +148,19 @@ impl Run {
     }
 
     /// A service name no other test (or engineer) uses.
-    pub fn name(&self, what: &str) -> String {
+    pub(super) fn name(&self, what: &str) -> String {
         format!("fdt-{what}-{}", self.suffix)
     }
 
     /// A port in 38000..39000 for host-mode publishing, so two runs of the
     /// tests (or two engineers) do not ask for the same one.
-    pub fn port(&self) -> u16 {
+    pub(super) fn port(&self) -> u16 {
         38000 + (u32::from_str_radix(&self.suffix, 16).unwrap_or(0) % 1000) as u16
     }
 
     /// A replicated service of `image` with quick update and rollback
     /// policies (monitor 1s, no delay, the engine rolls back on failure).
-    pub fn input(&self, what: &str, image: &str, replicas: u64) -> ServiceInput {
+    pub(super) fn input(&self, what: &str, image: &str, replicas: u64) -> ServiceInput {
         let quick = UpdatePolicy {
             parallelism: Some(1),
             delay: Some(Duration::ZERO),
@@ -237,5 +237,9 @@ async fn remove_run(run: &str) {
 fn random_hex() -> String {
     let mut bytes = [0u8; 3];
     getrandom::fill(&mut bytes).expect("random bytes");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .concat()
 }

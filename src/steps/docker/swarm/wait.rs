@@ -26,13 +26,13 @@ use super::ops::inspect;
 /// from the manager's memory: ~40 requests a second is nothing next to what
 /// a rolling update itself costs the engine, and going lower would only
 /// measure our own request latency.
-pub const DEFAULT_POLL: Duration = Duration::from_millis(100);
+pub(crate) const DEFAULT_POLL: Duration = Duration::from_millis(100);
 
 /// Waits until `name` reaches `until`, looking every `poll`, for at most
 /// `deadline`. Start it right after the change (the times are measured
 /// from here). After [`rollback`](super::rollback), wait with
 /// [`Until::RolledBack`].
-pub async fn wait(
+pub(crate) async fn wait(
     docker: &Docker,
     name: &str,
     until: Until,
