@@ -649,7 +649,8 @@ pub(crate) struct DockerAction {
     pub copy_in: Option<Spanned<String>>,
     #[serde(default)]
     pub build: Option<Spanned<String>>,
-    /// `sweep: run`: remove every container, volume and image this run made.
+    /// `sweep: run`: remove every container, volume, image and service this
+    /// run made.
     #[serde(default)]
     pub sweep: Option<Spanned<String>>,
     /// `copy_image: "demo-app:1", from: primary, to: safe`: between engines.
@@ -659,6 +660,17 @@ pub(crate) struct DockerAction {
     /// first). Beside the verb, like a field, but checked apart from them.
     #[serde(default)]
     pub on: Option<Spanned<String>>,
+    /// Swarm services (see `steps::docker::service`).
+    #[serde(default)]
+    pub service_create: Option<Spanned<String>>,
+    #[serde(default)]
+    pub service_update: Option<Spanned<String>>,
+    #[serde(default)]
+    pub service_rollback: Option<Spanned<String>>,
+    #[serde(default)]
+    pub service_scale: Option<Spanned<String>>,
+    #[serde(default)]
+    pub service_remove: Option<Spanned<String>>,
 
     // Fields.
     #[serde(default)]
@@ -711,6 +723,70 @@ pub(crate) struct DockerAction {
     pub tag: Option<Spanned<String>>,
     #[serde(default, deserialize_with = "compact_map")]
     pub args: IndexMap<String, Spanned<String>>,
+
+    // Swarm service fields.
+    #[serde(default)]
+    pub replicas: Option<Spanned<u64>>,
+    /// `replicated` (the default) or `global`.
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    /// How `ports` are published: `ingress` (the routing mesh, the
+    /// default) or `host` (bound on the node running the task).
+    #[serde(default)]
+    pub publish: Option<Spanned<String>>,
+    #[serde(default)]
+    pub networks: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `volume:/path` or `/host/path:/path`, optionally `:ro`.
+    #[serde(default)]
+    pub mounts: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub update: Option<Spanned<UpdatePolicySpec>>,
+    #[serde(default)]
+    pub rollback: Option<Spanned<UpdatePolicySpec>>,
+    /// `restart_policy`, not `restart`: `restart` is the container verb.
+    #[serde(default)]
+    pub restart_policy: Option<Spanned<RestartPolicySpec>>,
+    #[serde(default)]
+    pub env_remove: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub force: Option<Spanned<bool>>,
+    /// Do not wait for the service to converge (the docker CLI's `--detach`).
+    #[serde(default)]
+    pub detach: Option<Spanned<bool>>,
+}
+
+/// A service's `update:` or `rollback:` policy as written; unset fields
+/// keep the engine's defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdatePolicySpec {
+    #[serde(default)]
+    pub parallelism: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub delay: Option<Spanned<HumanDuration>>,
+    /// `stop-first` or `start-first`.
+    #[serde(default)]
+    pub order: Option<Spanned<String>>,
+    /// `pause`, `continue` or `rollback` (not for a rollback policy).
+    #[serde(default)]
+    pub failure_action: Option<Spanned<String>>,
+    #[serde(default)]
+    pub monitor: Option<Spanned<HumanDuration>>,
+    #[serde(default)]
+    pub max_failure_ratio: Option<Spanned<f64>>,
+}
+
+/// A service's `restart_policy:` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RestartPolicySpec {
+    /// `none`, `on-failure` or `any`.
+    #[serde(default)]
+    pub condition: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_attempts: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub delay: Option<Spanned<HumanDuration>>,
 }
 
 /// The Docker verbs: each verb's name and the fields it takes are written
@@ -732,6 +808,11 @@ pub(crate) enum DockerVerb {
     Build,
     Sweep,
     CopyImage,
+    ServiceCreate,
+    ServiceUpdate,
+    ServiceRollback,
+    ServiceScale,
+    ServiceRemove,
 }
 
 /// A field a verb cannot do without, and an example for the message.
@@ -745,7 +826,7 @@ pub(crate) struct RequiredField {
 
 impl DockerVerb {
     /// Every verb, in the order messages list them.
-    pub(crate) const ALL: [DockerVerb; 13] = [
+    pub(crate) const ALL: [DockerVerb; 18] = [
         DockerVerb::Run,
         DockerVerb::Start,
         DockerVerb::Stop,
@@ -759,6 +840,11 @@ impl DockerVerb {
         DockerVerb::Build,
         DockerVerb::Sweep,
         DockerVerb::CopyImage,
+        DockerVerb::ServiceCreate,
+        DockerVerb::ServiceUpdate,
+        DockerVerb::ServiceRollback,
+        DockerVerb::ServiceScale,
+        DockerVerb::ServiceRemove,
     ];
 
     /// The verb's key in a drill file.
@@ -777,7 +863,24 @@ impl DockerVerb {
             DockerVerb::Build => "build",
             DockerVerb::Sweep => "sweep",
             DockerVerb::CopyImage => "copy_image",
+            DockerVerb::ServiceCreate => "service_create",
+            DockerVerb::ServiceUpdate => "service_update",
+            DockerVerb::ServiceRollback => "service_rollback",
+            DockerVerb::ServiceScale => "service_scale",
+            DockerVerb::ServiceRemove => "service_remove",
         }
+    }
+
+    /// A Swarm service verb (`wait` decides by its `until`).
+    pub(crate) fn is_service(self) -> bool {
+        matches!(
+            self,
+            DockerVerb::ServiceCreate
+                | DockerVerb::ServiceUpdate
+                | DockerVerb::ServiceRollback
+                | DockerVerb::ServiceScale
+                | DockerVerb::ServiceRemove
+        )
     }
 
     /// The fields the verb takes beside its subject.
@@ -806,8 +909,40 @@ impl DockerVerb {
             DockerVerb::CopyOut => &["path", "to"],
             DockerVerb::CopyIn => &["from", "path"],
             DockerVerb::Build => &["dockerfile", "tag", "args", "labels"],
-            DockerVerb::Sweep => &[],
+            DockerVerb::Sweep | DockerVerb::ServiceRemove => &[],
             DockerVerb::CopyImage => &["from", "to"],
+            DockerVerb::ServiceCreate => &[
+                "image",
+                "replicas",
+                "mode",
+                "env",
+                "command",
+                "ports",
+                "publish",
+                "network",
+                "networks",
+                "mounts",
+                "labels",
+                "healthcheck",
+                "update",
+                "rollback",
+                "restart_policy",
+                "grace",
+                "detach",
+                "for",
+            ],
+            DockerVerb::ServiceUpdate => &[
+                "image",
+                "env",
+                "env_remove",
+                "replicas",
+                "force",
+                "until",
+                "detach",
+                "for",
+            ],
+            DockerVerb::ServiceRollback => &["detach", "for"],
+            DockerVerb::ServiceScale => &["replicas", "detach", "for"],
         }
     }
 
@@ -834,6 +969,14 @@ impl DockerVerb {
         const COPY_IMAGE: &str = "docker: { copy_image: \"demo-app:1\", from: primary, to: safe }";
         const COPY_IMAGE_NEEDS: &[RequiredField] =
             &[need("from", COPY_IMAGE), need("to", COPY_IMAGE)];
+        const SERVICE_CREATE: &[RequiredField] = &[need(
+            "image",
+            "docker: { service_create: demo, image: \"demo-app:1\", replicas: 2 }",
+        )];
+        const SERVICE_SCALE: &[RequiredField] = &[need(
+            "replicas",
+            "docker: { service_scale: demo, replicas: 3 }",
+        )];
         match self {
             DockerVerb::Replace => REPLACE,
             DockerVerb::Exec => EXEC,
@@ -842,6 +985,8 @@ impl DockerVerb {
             DockerVerb::CopyIn => COPY_IN_NEEDS,
             DockerVerb::Build => BUILD,
             DockerVerb::CopyImage => COPY_IMAGE_NEEDS,
+            DockerVerb::ServiceCreate => SERVICE_CREATE,
+            DockerVerb::ServiceScale => SERVICE_SCALE,
             _ => &[],
         }
     }
@@ -887,6 +1032,11 @@ impl DockerAction {
             DockerVerb::Build => &self.build,
             DockerVerb::Sweep => &self.sweep,
             DockerVerb::CopyImage => &self.copy_image,
+            DockerVerb::ServiceCreate => &self.service_create,
+            DockerVerb::ServiceUpdate => &self.service_update,
+            DockerVerb::ServiceRollback => &self.service_rollback,
+            DockerVerb::ServiceScale => &self.service_scale,
+            DockerVerb::ServiceRemove => &self.service_remove,
         }
     }
 
@@ -924,6 +1074,17 @@ impl DockerAction {
             ("dockerfile", at(&self.dockerfile)),
             ("tag", at(&self.tag)),
             ("args", first(&self.args)),
+            ("replicas", at(&self.replicas)),
+            ("mode", at(&self.mode)),
+            ("publish", at(&self.publish)),
+            ("networks", at(&self.networks)),
+            ("mounts", at(&self.mounts)),
+            ("update", at(&self.update)),
+            ("rollback", at(&self.rollback)),
+            ("restart_policy", at(&self.restart_policy)),
+            ("env_remove", at(&self.env_remove)),
+            ("force", at(&self.force)),
+            ("detach", at(&self.detach)),
         ];
         all.into_iter()
             .filter_map(|(name, at)| at.map(|at| (name, at)))

@@ -11,8 +11,8 @@ mod types;
 use std::path::PathBuf;
 
 pub use types::{
-    Intervention, InterventionKind, Outcome, Phase, RunOutcome, RunRecord, SCHEMA, SourceSpot,
-    StepRecord,
+    EngineUpdateFacts, Intervention, InterventionKind, Outcome, Phase, RollbackFacts, RunOutcome,
+    RunRecord, SCHEMA, ServiceFacts, ServiceTask, SourceSpot, StepRecord,
 };
 
 /// Why a run could not be read back from disk.

@@ -164,6 +164,105 @@ pub struct StepRecord {
     /// reports and CI annotations can point at its line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceSpot>,
+    /// What a Swarm service step saw while it waited for the service: also
+    /// on failure (an update the engine rolled back keeps how long the
+    /// engine took to decide and to undo it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceFacts>,
+}
+
+/// A Swarm service's convergence, as a step saw it. Times in `*_ms` are
+/// measured from the start of the wait, right after the engine accepted
+/// the change; `wait_started_at` and `decided_at` are wall-clock times
+/// comparable with the engine's own `engine.started_at/completed_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceFacts {
+    /// The service's name.
+    pub service: String,
+    /// `converged` or `rolled_back`.
+    pub until: String,
+    /// RFC 3339 (microseconds): when the wait began.
+    pub wait_started_at: String,
+    /// RFC 3339 (microseconds): the look that saw the goal, or the failure.
+    pub decided_at: String,
+    /// The time to converge (or to fail): from the start of the wait to
+    /// the deciding look.
+    pub converge_ms: u64,
+    /// When every slot first ran an up-to-date task (the monitor window's
+    /// start), if it came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_running_ms: Option<u64>,
+    /// How many looks the wait took.
+    pub polls: u32,
+    /// How often it looked.
+    pub poll_ms: u64,
+    /// How many tasks the wait saw start.
+    pub tasks_started: usize,
+    /// How many tasks the wait saw stop (or the engine delete).
+    pub tasks_stopped: usize,
+    /// The tasks it saw start, as they were at the end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub started: Vec<ServiceTask>,
+    /// The tasks it saw stop.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<ServiceTask>,
+    /// The engine's `UpdateStatus` at the end, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineUpdateFacts>,
+    /// Set when the engine rolled back during the wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<RollbackFacts>,
+}
+
+/// One task a service wait saw start or stop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTask {
+    /// `demo.2` (slot) or `demo.<node>` (global service).
+    pub name: String,
+    /// The image its spec names.
+    pub image: String,
+    /// The node's hostname.
+    pub node: String,
+    /// The task's state (`running`, `failed`, `shutdown`, `removed`, …).
+    pub state: String,
+    /// The engine's error for the task, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its container's exit code, when not 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+}
+
+/// The engine's own account of the last update, in its own timestamps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineUpdateFacts {
+    /// `updating`, `completed`, `paused`, `rollback_started`,
+    /// `rollback_paused` or `rollback_completed`.
+    pub state: String,
+    /// The engine's message ("update rolled back due to failure …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// RFC 3339, the engine's clock: when the update started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// RFC 3339, the engine's clock: when it completed (or rolled back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// `completed_at - started_at`, by the engine's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_ms: Option<u64>,
+}
+
+/// How long the engine took to give up on an update and to undo it, from
+/// the start of the wait to the first look that saw `rollback_started` /
+/// `rollback_completed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackFacts {
+    /// Until the engine decided to roll back (`rollback_started`).
+    pub decided_after_ms: u64,
+    /// Until the rollback was complete, if the wait saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled_back_after_ms: Option<u64>,
 }
 
 /// A place in a drill file: `drills/x.yaml:42:5`.

@@ -264,6 +264,7 @@ mod tests {
             parent: None,
             queued_ms: 0,
             source: None,
+            service: None,
         };
         RunRecord {
             schema: SCHEMA,

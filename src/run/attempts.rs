@@ -9,7 +9,7 @@ use super::context::Executor;
 use super::event::Event;
 use crate::drill::model::Retry;
 use crate::record::format::millis;
-use crate::record::{Intervention, Outcome};
+use crate::record::{Intervention, Outcome, ServiceFacts};
 use crate::steps::poll::{Poll, PollEnd};
 use crate::steps::{Action, Captured, StepContext, Verdict};
 
@@ -45,6 +45,8 @@ pub(super) struct Tried {
     pub error: Option<String>,
     pub captures: Vec<Captured>,
     pub intervention: Option<Intervention>,
+    /// A service step's convergence facts, from its last attempt.
+    pub service: Option<ServiceFacts>,
 }
 
 impl Tried {
@@ -54,14 +56,25 @@ impl Tried {
             error: Some(error.into()),
             captures: Vec::new(),
             intervention: None,
+            service: None,
         }
+    }
+
+    /// The same ending, keeping what a service step saw.
+    fn with_service(mut self, service: Option<ServiceFacts>) -> Self {
+        self.service = service;
+        self
     }
 }
 
 /// How one attempt ended: for good, or failed in a way a retry may fix.
 enum AttemptEnd {
     Done(Tried),
-    Failed { why: String, timed_out: bool },
+    Failed {
+        why: String,
+        timed_out: bool,
+        service: Option<ServiceFacts>,
+    },
 }
 
 /// A step's retry policy, timed from its first attempt.
@@ -134,9 +147,11 @@ impl Executor<'_> {
             Some(wait) => match self.wait_until_up(wait, plan.cancel).await {
                 Ok(()) => tried,
                 Err(err) if plan.cancel.is_cancelled() => {
-                    Tried::stop(Outcome::Cancelled, err.to_string())
+                    Tried::stop(Outcome::Cancelled, err.to_string()).with_service(tried.service)
                 }
-                Err(err) => Tried::stop(Outcome::Failed, err.to_string()),
+                Err(err) => {
+                    Tried::stop(Outcome::Failed, err.to_string()).with_service(tried.service)
+                }
             },
             None => tried,
         }
@@ -152,8 +167,14 @@ impl Executor<'_> {
             let timeout = policy.attempt_timeout(plan.timeout);
             let why = match self.attempt(plan, timeout, progress).await {
                 AttemptEnd::Done(tried) => return tried,
-                AttemptEnd::Failed { why, timed_out } if !policy.may_retry(attempts) => {
-                    return policy.give_up(why, timed_out, attempts);
+                AttemptEnd::Failed {
+                    why,
+                    timed_out,
+                    service,
+                } if !policy.may_retry(attempts) => {
+                    return policy
+                        .give_up(why, timed_out, attempts)
+                        .with_service(service);
                 }
                 AttemptEnd::Failed { why, .. } => why,
             };
@@ -201,6 +222,7 @@ impl Executor<'_> {
                 return AttemptEnd::Failed {
                     why,
                     timed_out: true,
+                    service: None,
                 };
             }
             Some(Ok(attempt)) => attempt,
@@ -212,6 +234,7 @@ impl Executor<'_> {
                 error,
                 captures: Vec::new(),
                 intervention: attempt.intervention.clone(),
+                service: attempt.service.clone(),
             })
         };
         match attempt.verdict {
@@ -220,6 +243,7 @@ impl Executor<'_> {
                 error: None,
                 captures: attempt.captures,
                 intervention: attempt.intervention,
+                service: attempt.service,
             }),
             Verdict::ManualDone => done(Outcome::ManualDone, None),
             Verdict::Skipped(why) => done(Outcome::Skipped, Some(why)),
@@ -227,6 +251,7 @@ impl Executor<'_> {
             Verdict::Failed(why) => AttemptEnd::Failed {
                 why,
                 timed_out: false,
+                service: attempt.service,
             },
         }
     }

@@ -58,6 +58,7 @@ impl Executor<'_> {
             parent: None,
             queued_ms: 0,
             source: None,
+            service: None,
         }
     }
 

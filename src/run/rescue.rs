@@ -8,7 +8,7 @@ use super::attempts::{Progress, Tried, TryPlan};
 use super::context::Executor;
 use super::event::Event;
 use crate::operator::{FailureAnswer, FailureChoice, FailureRequest};
-use crate::record::{Intervention, InterventionKind, Outcome};
+use crate::record::{Intervention, InterventionKind, Outcome, ServiceFacts};
 use crate::steps::Captured;
 
 /// How a step ended after its tries and any rescue.
@@ -19,13 +19,14 @@ pub(super) struct Rescued {
     pub intervention: Option<Intervention>,
     pub attempts: u32,
     pub human: Duration,
+    pub service: Option<ServiceFacts>,
 }
 
 /// What the operator's answer does with a failed try.
 enum Next {
     /// Fixed: try again, and remember who fixed it.
     TryAgain(Intervention),
-    Stop(Tried),
+    Stop(Box<Tried>),
 }
 
 impl Executor<'_> {
@@ -50,7 +51,7 @@ impl Executor<'_> {
             };
             match apply_answer(tried, &answer) {
                 Next::TryAgain(fixed) => rescue = Some(fixed),
-                Next::Stop(tried) => break tried,
+                Next::Stop(tried) => break *tried,
             }
         };
         let (outcome, intervention) = match (tried.outcome, rescue) {
@@ -69,6 +70,7 @@ impl Executor<'_> {
             intervention,
             attempts: progress.attempts,
             human: progress.human,
+            service: tried.service,
         }
     }
 
@@ -109,13 +111,15 @@ fn apply_answer(tried: Tried, answer: &FailureAnswer) -> Next {
         needed_help: answer.helped_by.is_some(),
         helped_by: answer.helped_by.clone(),
     };
+    let service = tried.service.clone();
     let ended = |outcome, error, intervention| {
-        Next::Stop(Tried {
+        Next::Stop(Box::new(Tried {
             outcome,
             error,
             captures: Vec::new(),
             intervention,
-        })
+            service: service.clone(),
+        }))
     };
     match answer.choice {
         FailureChoice::Retry => Next::TryAgain(intervention(InterventionKind::RetriedAfterFix)),

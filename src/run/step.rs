@@ -117,6 +117,7 @@ impl Executor<'_> {
         record.attempts = rescued.attempts;
         record.human_ms = millis(rescued.human);
         record.intervention = rescued.intervention;
+        record.service = rescued.service;
         keep_captures(step, rescued.captures, &mut record, scope);
         clock.close(record, rescued.outcome, rescued.error)
     }

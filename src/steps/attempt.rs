@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::record::Intervention;
+use crate::record::{Intervention, ServiceFacts};
 
 /// How one attempt ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,9 @@ pub(crate) struct Attempt {
     /// Time spent waiting for a person during this attempt.
     pub human: Duration,
     pub intervention: Option<Intervention>,
+    /// What a Swarm service step saw (passed or not): the executor copies
+    /// it into the step's record.
+    pub service: Option<ServiceFacts>,
 }
 
 impl Attempt {
@@ -43,6 +46,7 @@ impl Attempt {
             captures,
             human: Duration::ZERO,
             intervention: None,
+            service: None,
         }
     }
 
@@ -52,7 +56,14 @@ impl Attempt {
             captures: Vec::new(),
             human: Duration::ZERO,
             intervention: None,
+            service: None,
         }
+    }
+
+    /// The same attempt, carrying a service's convergence facts.
+    pub(crate) fn with_service(mut self, facts: Option<ServiceFacts>) -> Self {
+        self.service = facts;
+        self
     }
 }
 

@@ -91,6 +91,7 @@ impl ManualPrompt {
             captures: Vec::new(),
             human,
             intervention,
+            service: None,
         }
     }
 }

@@ -16,6 +16,10 @@ pub(super) fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerA
     check_fields_go_with(ctx, action, verb);
     check_required(ctx, action, verb, subject);
     check_verb_values(ctx, action, verb, subject);
+    super::service::check::check_until(ctx, action, verb);
+    if verb.is_service() {
+        super::service::check::check(ctx, action, verb);
+    }
     check_volumes(ctx, action, verb);
     check_healthcheck(ctx, action);
     check_engines(ctx, action, verb);
@@ -157,27 +161,15 @@ fn check_required(
     }
 }
 
-/// Values only some verbs constrain: `until` of `wait`, the subject of
-/// `sweep`.
+/// Values only some verbs constrain: the subject of `sweep` (`until` is
+/// checked with the service fields: it decides container or service).
 fn check_verb_values(
     ctx: &mut CheckContext<'_, '_>,
-    action: &DockerAction,
+    _action: &DockerAction,
     verb: DockerVerb,
     subject: &Spanned<String>,
 ) {
     match verb {
-        DockerVerb::Wait => {
-            let Some(until) = &action.until else { return };
-            if !["running", "healthy", "exited"].contains(&until.value.as_str()) {
-                ctx.push(
-                    Diagnostic::new(
-                        until.referenced,
-                        format!("unknown `until: {}`", until.value),
-                    )
-                    .with_help("use running, healthy or exited (or `log: text`)"),
-                );
-            }
-        }
         DockerVerb::Sweep if subject.value != "run" => ctx.push(
             Diagnostic::new(
                 subject.referenced,
@@ -271,7 +263,7 @@ mod tests {
     fn a_docker_step_without_a_verb_is_told_every_verb() {
         assert_eq!(
             problem(&docker("name: app")),
-            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep, copy_image)"
+            "3:13 a docker step needs a verb (one of: run, start, stop, restart, remove, replace, exec, wait, copy_out, copy_in, build, sweep, copy_image, service_create, service_update, service_rollback, service_scale, service_remove)"
         );
     }
 
@@ -389,5 +381,39 @@ mod tests {
     fn unnamed_docker_steps_are_named_by_verb_and_subject() {
         let yaml = docker("copy_out: app, path: /data, to: b.tar");
         assert_eq!(names(&yaml), ["docker copy_out app"]);
+    }
+
+    #[test]
+    fn service_words_are_checked_where_they_are_written() {
+        assert_eq!(
+            problem(&docker(
+                "service_create: d, image: x, update: { order: start-frist }"
+            )),
+            "3:61 unknown `order: start-frist` (did you mean `start-first`?)"
+        );
+        assert_eq!(
+            problem(&docker("wait: d, until: rolledback")),
+            "3:31 unknown `until: rolledback` (did you mean `rolled_back`?)"
+        );
+        assert_eq!(
+            problem(&docker("service_update: d, image: x, until: healthy")),
+            "3:51 unknown `until: healthy` (use converged or rolled_back)"
+        );
+    }
+
+    #[test]
+    fn service_verbs_take_their_own_fields_and_are_named() {
+        assert_eq!(
+            problem(&docker("service_scale: d, replicas: 2, image: x")),
+            "3:46 `image` does not go with `service_scale` (`service_scale` takes: replicas, detach, for)"
+        );
+        assert_eq!(
+            names(&docker("wait: d, until: converged, for: 1m")),
+            ["docker wait d"]
+        );
+        assert_eq!(
+            names(&docker("service_rollback: d")),
+            ["docker service_rollback d"]
+        );
     }
 }

@@ -12,9 +12,7 @@ pub(crate) mod engine;
 mod kind;
 mod ops;
 mod resolve;
-// The Swarm actions are built and tested on a real swarm; the drill verbs
-// that call them land next (issue 13), until then nothing else calls them.
-#[allow(dead_code)]
+pub(crate) mod service;
 pub(crate) mod swarm;
 
 pub(crate) use engine::{Engine, Engines};
@@ -124,6 +122,8 @@ pub(crate) enum DockerOp {
         from: String,
         to: String,
     },
+    /// A Swarm service action and its wait.
+    Service(Box<service::ServiceCommand>),
 }
 
 /// After the action: poll this path on the container's published port.
@@ -243,6 +243,7 @@ impl DockerCommand {
             DockerOp::Sweep | DockerOp::CopyImage { .. } => {
                 Err("`sweep` and `copy_image` choose their engines themselves".into())
             }
+            DockerOp::Service(command) => Ok(Some(command.run(docker, ctx).await)),
         };
         let attempt = match result {
             Err(err) => return Attempt::failed(err),
@@ -343,6 +344,7 @@ impl Resolved for DockerCommand {
         let health = self.health.as_ref().map(|h| h.within);
         let wait = match &self.op {
             DockerOp::Wait { within, .. } => Some(*within),
+            DockerOp::Service(command) => return command.own_timeout(),
             _ => None,
         };
         match (health, wait) {
@@ -428,6 +430,7 @@ impl DockerCommand {
             DockerOp::CopyImage { image, from, to } => format!(
                 "copy the image {image} from engine `{from}` to engine `{to}` (exported from one, loaded into the other, no registry)"
             ),
+            DockerOp::Service(command) => command.describe(),
         }
     }
 }

@@ -13,10 +13,16 @@ use bollard::query_parameters as q;
 use futures_util::StreamExt;
 
 use super::engine::{describe, status_of};
+use super::swarm;
 use super::{DRILL_LABEL, HttpHealth, RUN_LABEL, RunSpec, Until};
 use crate::steps::attempt::excerpt;
 use crate::steps::context::StepContext;
 use crate::steps::exec::ProgramOutput;
+
+/// How long a sweep waits for removed services' task containers to stop
+/// (the engine stops them after the removal returns; 10s grace each by
+/// default), before it removes the volumes they held.
+const SERVICE_TASKS_GONE: Duration = Duration::from_secs(30);
 
 /// The Docker calls behind the verbs.
 pub(super) struct Ops<'a> {
@@ -556,8 +562,10 @@ impl Ops<'_> {
         self.image_present(tag).await.map(|_| ())
     }
 
-    /// Removes every container, volume and image labelled with this run.
+    /// Removes every service, container, volume and image labelled with
+    /// this run. Services go first: their tasks hold the volumes.
     pub(super) async fn sweep(&self) -> Result<(), String> {
+        let mut problems = self.sweep_services().await;
         let filter = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", self.ctx.run_id)])]);
         let containers = self
             .docker
@@ -569,7 +577,6 @@ impl Ops<'_> {
             ))
             .await
             .map_err(|err| format!("listing containers failed: {}", describe(&err)))?;
-        let mut problems = Vec::new();
         for container in containers {
             let Some(id) = container.id else { continue };
             let options = q::RemoveContainerOptionsBuilder::new()
@@ -646,6 +653,37 @@ impl Ops<'_> {
         } else {
             Err(format!("sweep could not remove: {}", problems.join("; ")))
         }
+    }
+
+    /// Removes this run's services and waits (bounded) until their task
+    /// containers are gone, so the volumes they mount can be removed. An
+    /// engine that is not a swarm manager has no services: nothing to do.
+    async fn sweep_services(&self) -> Vec<String> {
+        let removed = match swarm::sweep(self.docker, self.ctx.run_id).await {
+            Ok(removed) => removed,
+            Err(err) if err.to_string().contains("not a swarm manager") => return Vec::new(),
+            Err(err) => return vec![err.to_string()],
+        };
+        let deadline = Instant::now() + SERVICE_TASKS_GONE;
+        for service in &removed {
+            let filter = HashMap::from([(
+                "label",
+                vec![format!("com.docker.swarm.service.name={service}")],
+            )]);
+            let options = q::ListContainersOptionsBuilder::new()
+                .all(true)
+                .filters(&filter)
+                .build();
+            while Instant::now() < deadline {
+                match self.docker.list_containers(Some(options.clone())).await {
+                    Ok(left) if !left.is_empty() => {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Vec::new()
     }
 
     /// Polls `path` on the container's first published port until 2xx.

@@ -58,7 +58,16 @@ impl DockerCommand {
             grace: a.grace.as_ref().map(|g| g.value.0),
             engine_healthcheck,
         };
-        let op = operation(verb, subject, a, step, r, shared)?;
+        let service_wait = verb == DockerVerb::Wait
+            && a.until
+                .as_ref()
+                .is_some_and(|u| super::service::words::until(&u.value).is_some());
+        let op = if verb.is_service() || service_wait {
+            let command = super::service::resolve::resolve(verb, subject, a, r)?;
+            DockerOp::Service(Box::new(command))
+        } else {
+            operation(verb, subject, a, step, r, shared)?
+        };
         let on = a.on.as_ref().map(|on| on.value.clone());
         // What `plan` says the step acts on: the engine named, or the
         // first of `engines:`; a sweep without `on` covers them all.
@@ -174,6 +183,7 @@ fn operation(
                 .map(|t| t.value.clone())
                 .ok_or("`copy_image` needs `to`")?,
         },
+        service => return Err(format!("`{service}` is resolved as a service verb")),
     })
 }
 

@@ -414,3 +414,31 @@ fn the_last_task_error_keeps_the_engines_reason() {
         "0/1 tasks running; last task error: task demo.1 exited with code 143 (dockerexec: unhealthy container)"
     );
 }
+
+#[test]
+fn completed_is_not_converged_while_an_old_task_still_runs() {
+    // start-first: the engine says `completed` once the new tasks run; the
+    // old task of slot 2 was told to stop and still serves.
+    let svc = service(
+        Mode::Replicated(2),
+        Some((State::COMPLETED, "update completed")),
+    );
+    let fresh = [running("t3", 1), running("t4", 2)];
+    let old = task("t2", 2, "n1", TaskState::SHUTDOWN, TaskState::RUNNING);
+    let all = [fresh[0].clone(), fresh[1].clone(), old];
+    let nodes = one_node();
+    let snap = Snapshot {
+        service: &svc,
+        tasks: &all,
+        up_to_date: &fresh,
+        nodes: &nodes,
+    };
+    let p = assess(&snap, Until::Converged, Streak::default(), Instant::now());
+    assert_eq!(p.verdict, Verdict::Waiting);
+    let snap = Snapshot {
+        tasks: &fresh,
+        ..snap
+    };
+    let p = assess(&snap, Until::Converged, Streak::default(), Instant::now());
+    assert_eq!(p.verdict, Verdict::Done);
+}

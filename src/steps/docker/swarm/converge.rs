@@ -19,6 +19,10 @@
 //!   when the slot is running again by the next look;
 //! - tasks still running in removed slots (scale down) count as not
 //!   converged yet;
+//! - so do tasks of the previous spec that still run: with `start-first`
+//!   the engine says `completed` once the new tasks run, while the old
+//!   task of the last slot is still stopping (and, on a shared port, still
+//!   answering requests with the old version);
 //! - a global service counts one task per schedulable node, not one per
 //!   node that happens to have a task already (zero tasks is not
 //!   "converged");
@@ -159,7 +163,7 @@ impl Progress {
 pub(crate) fn assess(snap: &Snapshot, until: Until, streak: Streak, now: Instant) -> Progress {
     let count = count(snap);
     let failures = snap.up_to_date.iter().filter(|t| failed(t)).count();
-    let ok = count.running == count.desired && count.stopping == 0;
+    let ok = count.running == count.desired && count.stopping == 0 && outdated_running(snap) == 0;
     let since = match streak.since {
         Some(since) if ok && failures <= streak.failures => Some(since),
         _ if ok => Some(now),
@@ -359,6 +363,21 @@ fn monitor(service: &Service) -> Duration {
         .and_then(|spec| spec.update_config.as_ref()?.monitor)
         .filter(|nanos| *nanos > 0)
         .map_or(DEFAULT_MONITOR, |nanos| Duration::from_nanos(nanos as u64))
+}
+
+/// Tasks of an older spec (not up to date) still running: told to stop,
+/// not yet stopped.
+fn outdated_running(snap: &Snapshot) -> usize {
+    let fresh: std::collections::HashSet<&str> = snap
+        .up_to_date
+        .iter()
+        .filter_map(|t| t.id.as_deref())
+        .collect();
+    snap.tasks
+        .iter()
+        .filter(|t| state_of(t) == Some(TaskState::RUNNING))
+        .filter(|t| t.id.as_deref().is_some_and(|id| !fresh.contains(id)))
+        .count()
 }
 
 struct Count {

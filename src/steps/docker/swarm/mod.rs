@@ -39,21 +39,15 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)] // the drill verbs that use them land next (issue 13)
-pub(crate) use converge::{
-    DEFAULT_MONITOR, Failure, Progress, Snapshot, Streak, Until, Verdict, assess,
-};
+pub(crate) use converge::Until;
 pub(crate) use error::SwarmError;
-#[allow(unused_imports)]
-pub(crate) use facts::{Convergence, EngineUpdate, RollbackTiming, TaskFact};
-#[allow(unused_imports)]
-pub(crate) use ops::{
-    Change, MAX_ATTEMPTS, Updated, create, remove, rollback, scale, sweep, update,
-};
-#[allow(unused_imports)]
+pub(crate) use facts::{Convergence, TaskFact};
+pub(crate) use ops::{Change, create, remove, rollback, scale, sweep, update};
 pub(crate) use spec::{
     FailureAction, Healthcheck, Mode, Order, Owner, Port, PublishMode, RestartCondition,
-    RestartPolicy, ServiceInput, UpdatePolicy, to_spec,
+    RestartPolicy, ServiceInput, UpdatePolicy,
 };
-#[allow(unused_imports)]
 pub(crate) use wait::{DEFAULT_POLL, wait};
+// What only the tests of this module reach through `super::*`.
+#[cfg(test)]
+use facts::EngineUpdate;
