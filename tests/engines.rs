@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{drill_file, firedrill, read_record, shipped_drill, step};
+use common::{drill_file, firedrill, free_port, read_record, shipped_drill, step};
 use serde_json::Value;
 
 const TOKEN: &str = "engines-test-token";
@@ -69,34 +69,9 @@ fn second_pidfile() -> PathBuf {
     socket.with_file_name("dockerd.pid")
 }
 
-/// Builds demo-app:1 and demo-app:2 once, with firedrill's own build action.
+/// Builds demo-app:1 and demo-app:2 once.
 fn images() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let output = firedrill()
-            .timeout(Duration::from_secs(1500))
-            .arg("run")
-            .arg(shipped_drill("build-images.yaml"))
-            .arg("--report")
-            .arg(dir.path().join("build.json"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "building the demo-app images failed:\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
-    });
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    common::build_demo_images();
 }
 
 /// The docker CLI on an engine (`None`: the first one).

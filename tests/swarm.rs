@@ -45,22 +45,7 @@ fn images() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         swarm();
-        let dir = tempfile::tempdir().unwrap();
-        let output = firedrill()
-            .timeout(Duration::from_secs(1500))
-            .env("FIREDRILL_RUNS_DIR", dir.path())
-            .arg("run")
-            .arg(shipped_drill("build-images.yaml"))
-            .arg("--report")
-            .arg(dir.path().join("build.json"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "building demo-app failed:\n{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        common::build_demo_images();
         for version in ["1", "2"] {
             let built = Command::new("docker")
                 .args(["build", "-q", "--build-arg"])

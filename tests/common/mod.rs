@@ -332,3 +332,36 @@ pub(crate) fn snapshot(name: &str, actual: &str) {
         );
     }
 }
+
+/// Builds demo-app:1 and demo-app:2 once per test binary, offline, with
+/// firedrill's own build action (drills/build-images.yaml).
+pub(crate) fn build_demo_images() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let output = firedrill()
+            .timeout(Duration::from_secs(1500))
+            .env("FIREDRILL_RUNS_DIR", dir.path())
+            .arg("run")
+            .arg(shipped_drill("build-images.yaml"))
+            .arg("--report")
+            .arg(dir.path().join("build.json"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "building the demo-app images failed:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    });
+}
+
+/// A loopback port that was free a moment ago.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
