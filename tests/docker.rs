@@ -33,22 +33,12 @@ fn labelled_containers(run_id: &str) -> String {
 fn run(drill: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("record.json");
-    let output = firedrill()
+    let mut cmd = firedrill();
+    cmd
         // Building the firedrill image compiles a static release binary.
         .timeout(Duration::from_secs(1800))
-        .envs(envs.iter().copied())
-        .arg("run")
-        .arg(drill)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (
-        output.status.code().unwrap_or(-1),
-        stdout,
-        read_record(&report),
-    )
+        .envs(envs.iter().copied());
+    common::run_to_record(cmd, drill, &report)
 }
 
 const TOKEN: &str = "docker-test-token";

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use common::{drill_file, firedrill, free_port, read_record, shipped_drill, step};
+use common::{drill_file, firedrill, free_port, shipped_drill, step};
 use serde_json::Value;
 
 const TOKEN: &str = "engines-test-token";
@@ -96,23 +96,12 @@ fn labelled(host: Option<&str>, run_id: &str) -> String {
 fn run(drill: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("record.json");
-    let output = firedrill()
-        .timeout(Duration::from_secs(300))
+    let mut cmd = firedrill();
+    cmd.timeout(Duration::from_secs(300))
         .env("SAFE_DOCKER_HOST", second_engine())
         .env("DEMO_ADMIN_TOKEN", TOKEN)
-        .envs(envs.iter().copied())
-        .arg("run")
-        .arg(drill)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (
-        output.status.code().unwrap_or(-1),
-        stdout,
-        read_record(&report),
-    )
+        .envs(envs.iter().copied());
+    common::run_to_record(cmd, drill, &report)
 }
 
 #[test]

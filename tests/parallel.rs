@@ -13,20 +13,7 @@ fn run(app: &DemoApp, name: &str, vars: &[(&str, &str)]) -> (i32, String, Value)
     let dir = tempfile::tempdir().unwrap();
     let drill = drill_file(dir.path(), name, vars);
     let report = dir.path().join("r.json");
-    let output = app
-        .firedrill(dir.path())
-        .arg("run")
-        .arg(&drill)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (
-        output.status.code().unwrap_or(-1),
-        stdout,
-        read_record(&report),
-    )
+    common::run_to_record(app.firedrill(dir.path()), &drill, &report)
 }
 
 fn children<'a>(record: &'a Value, group: &str) -> Vec<&'a Value> {

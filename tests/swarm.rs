@@ -142,23 +142,12 @@ fn run(drill: &Path, envs: &[(&str, &str)]) -> (i32, String, Value) {
         "{}.json",
         drill.file_stem().unwrap().to_string_lossy()
     ));
-    let output = firedrill()
-        .timeout(Duration::from_secs(300))
+    let mut cmd = firedrill();
+    cmd.timeout(Duration::from_secs(300))
         .env("DEMO_ADMIN_TOKEN", TOKEN)
         .env("FIREDRILL_RUNS_DIR", dir.join("runs"))
-        .envs(envs.iter().copied())
-        .arg("run")
-        .arg(drill)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (
-        output.status.code().unwrap_or(-1),
-        stdout,
-        read_record(&report),
-    )
+        .envs(envs.iter().copied());
+    common::run_to_record(cmd, drill, &report)
 }
 
 /// A drill around one service `${svc}` of fd-swarm-demo:1 on host

@@ -365,3 +365,25 @@ pub(crate) fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Runs `firedrill run DRILL --report REPORT` with `cmd` (its environment
+/// already set): the exit code, stdout and the record.
+pub(crate) fn run_to_record(
+    mut cmd: assert_cmd::Command,
+    drill: &Path,
+    report: &Path,
+) -> (i32, String, Value) {
+    let output = cmd
+        .arg("run")
+        .arg(drill)
+        .arg("--report")
+        .arg(report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    (
+        output.status.code().unwrap_or(-1),
+        stdout,
+        read_record(report),
+    )
+}
