@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::drill::LoadedDrill;
+use crate::drill::inputs::{Environment, Inputs};
 use crate::drill::model::{CaptureSpec, Expect, LocatedStep, Step};
 use crate::drill::template::{Lookup, LookupError, Reference, Renderer, to_text};
 use crate::redact::MASK;
@@ -16,13 +17,14 @@ use crate::steps::ResolvedTarget;
 struct PlanLookup {
     values: HashMap<String, Value>,
     base_url: Option<String>,
+    env: Environment,
 }
 
 impl Lookup for PlanLookup {
     fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
         let symbolic = || Ok(Some(Value::String(format!("${{{}}}", reference.display()))));
         match reference {
-            Reference::Env(name) => Ok(std::env::var(name).ok().map(Value::String)),
+            Reference::Env(name) => Ok(self.env.get(name).map(Value::String)),
             Reference::Secret(_) => Ok(Some(Value::String(MASK.into()))),
             Reference::Target(_) => match &self.base_url {
                 Some(url) => Ok(Some(Value::String(url.clone()))),
@@ -38,24 +40,26 @@ impl Lookup for PlanLookup {
 }
 
 /// The plan of a checked drill, as text.
-pub fn plan(drill: &LoadedDrill, vars: &[(String, String)]) -> String {
+pub fn plan(drill: &LoadedDrill, inputs: &Inputs) -> String {
     let d = &drill.drill;
     let mut lookup = PlanLookup {
         values: HashMap::new(),
         base_url: None,
+        env: inputs.env.clone(),
     };
+    let given: HashMap<&str, &Value> = inputs.vars.iter().map(|(k, v)| (k.as_str(), v)).collect();
     for (name, value) in &d.vars {
-        let resolved = match vars.iter().find(|(k, _)| k == name) {
-            Some((_, text)) => Value::String(text.clone()),
+        let resolved = match given.get(name.as_str()) {
+            Some(value) => (*value).clone(),
             None => Renderer::new(&lookup).value(value),
         };
         lookup.values.insert(name.clone(), resolved);
     }
-    for (name, value) in vars {
+    for (name, value) in given {
         lookup
             .values
-            .entry(name.clone())
-            .or_insert_with(|| Value::String(value.clone()));
+            .entry(name.to_string())
+            .or_insert_with(|| value.clone());
     }
     let mut target = ResolvedTarget::default();
     if let Some(url) = &d.target.base_url {

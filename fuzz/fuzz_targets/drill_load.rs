@@ -36,7 +36,7 @@ impl Lookup for Anything {
 fuzz_target!(|data: &[u8]| {
     match firedrill::steps::load_bytes(Path::new("fuzz.yaml"), data.to_vec(), &[]) {
         Ok(loaded) => {
-            let _ = firedrill::plan::plan(&loaded, &[]);
+            let _ = firedrill::plan::plan(&loaded, &firedrill::drill::inputs::Inputs::default());
         }
         Err(diagnostics) => {
             let _ = diagnostics.render(false);

@@ -57,6 +57,15 @@ pub struct DrillArgs {
     /// Set a var: `--var tenant=acme` (repeatable; overrides `vars:`).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Read vars from a YAML or JSON map, one file per environment
+    /// (repeatable; later files win, `--var` wins over files).
+    #[arg(long = "vars", value_name = "FILE")]
+    pub vars_files: Vec<PathBuf>,
+    /// Read `${env.NAME}` values from a dotenv file, for this run only
+    /// (repeatable; later files win; a variable already in the environment
+    /// wins over the files).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

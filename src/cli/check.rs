@@ -4,7 +4,7 @@ use super::{DrillArgs, exit, load};
 
 pub(super) fn check(args: &DrillArgs) -> i32 {
     match load(args) {
-        Ok(loaded) => {
+        Ok((loaded, _)) => {
             println!(
                 "{}: ok ({} steps, {} cleanup)",
                 loaded.path.display(),

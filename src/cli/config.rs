@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use super::{CompareArgs, RunArgs, exit};
 use crate::drill::LoadedDrill;
+use crate::drill::inputs::Inputs;
 use crate::history::Baseline;
 use crate::operator::{Answers, Operator, TerminalOperator, Unattended, login_name};
 use crate::record::RunRecord;
@@ -30,14 +31,19 @@ pub(super) struct RunConfig {
 impl RunConfig {
     /// Reads `--baseline`, `--answers` and `--resume` and picks the
     /// operator. A problem is printed; its exit code is returned.
-    pub(super) fn resolve(args: &RunArgs, loaded: &LoadedDrill) -> Result<Self, i32> {
+    pub(super) fn resolve(
+        args: &RunArgs,
+        loaded: &LoadedDrill,
+        inputs: Inputs,
+    ) -> Result<Self, i32> {
         let baseline = fixed_baseline(&args.compare)?;
         let operator_name = args.operator.clone().unwrap_or_else(login_name);
         let answers = answers(args, loaded)?;
         let resume = resume(args, loaded)?;
         let options = RunOptions {
             run_id: new_run_id(),
-            vars: args.drill.vars.clone(),
+            vars: inputs.vars,
+            env: inputs.env,
             operator: operator(args, operator_name.clone(), answers),
             operator_name,
             strict: args.strict,

@@ -22,7 +22,8 @@ pub use args::Cli;
 use args::{Command, CompareArgs, DrillArgs, HistoryArgs, ReportArgs, RunArgs, RunbookArgs};
 pub use config::new_run_id;
 
-use crate::drill::LoadedDrill;
+use crate::drill::inputs::Inputs;
+use crate::drill::{Diagnostics, LoadedDrill};
 
 /// Exit codes, as documented in the README.
 pub mod exit {
@@ -50,11 +51,14 @@ pub fn main(cli: Cli) -> i32 {
     }
 }
 
-/// Loads and checks a drill, printing located errors.
-fn load(args: &DrillArgs) -> Result<LoadedDrill, i32> {
-    let names: Vec<String> = args.vars.iter().map(|(k, _)| k.clone()).collect();
-    crate::steps::load(&args.drill, &names).map_err(|diagnostics| {
+/// Reads the vars and env files, then loads and checks the drill (names
+/// the inputs define count as defined), printing located errors.
+fn load(args: &DrillArgs) -> Result<(LoadedDrill, Inputs), i32> {
+    let show = |diagnostics: Diagnostics| {
         eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
         exit::INVALID
-    })
+    };
+    let inputs = Inputs::read(&args.vars_files, &args.env_files, &args.vars).map_err(show)?;
+    let loaded = crate::steps::load(&args.drill, &inputs.names()).map_err(show)?;
+    Ok((loaded, inputs))
 }

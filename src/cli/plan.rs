@@ -4,8 +4,8 @@ use super::{DrillArgs, exit, load};
 
 pub(super) fn plan(args: &DrillArgs) -> i32 {
     match load(args) {
-        Ok(loaded) => {
-            print!("{}", crate::plan::plan(&loaded, &args.vars));
+        Ok((loaded, inputs)) => {
+            print!("{}", crate::plan::plan(&loaded, &inputs));
             exit::PASSED
         }
         Err(code) => code,

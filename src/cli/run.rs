@@ -19,7 +19,7 @@ use crate::run::event::Observers;
 use crate::run::{Cancellation, Prepared, RunOptions};
 
 pub(super) fn run(args: &RunArgs) -> i32 {
-    let loaded = match load(&args.drill) {
+    let (loaded, inputs) = match load(&args.drill) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
@@ -30,7 +30,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let config = match RunConfig::resolve(args, &loaded) {
+    let config = match RunConfig::resolve(args, &loaded, inputs) {
         Ok(config) => config,
         Err(code) => return code,
     };

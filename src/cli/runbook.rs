@@ -6,8 +6,10 @@ pub(super) fn runbook(args: &RunbookArgs) -> i32 {
     let loaded = match load(&DrillArgs {
         drill: args.drill.clone(),
         vars: Vec::new(),
+        vars_files: Vec::new(),
+        env_files: Vec::new(),
     }) {
-        Ok(loaded) => loaded,
+        Ok((loaded, _)) => loaded,
         Err(code) => return code,
     };
     let text = crate::runbook::runbook(&loaded);

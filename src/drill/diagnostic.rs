@@ -473,6 +473,20 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+        .or_else(|| one_slip_away(word, candidates))
+}
+
+/// A candidate one typing slip away (a swapped pair, a missed, extra or
+/// wrong letter): short names such as `tdi` for `tid` score too low on
+/// similarity but are plainly the same name.
+fn one_slip_away<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let allowed = if word.chars().count() >= 8 { 2 } else { 1 };
+    candidates
+        .iter()
+        .map(|c| (strsim::osa_distance(word, c), *c))
+        .filter(|(distance, c)| *distance <= allowed && c.chars().count() > 1)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
@@ -481,6 +495,16 @@ mod tests {
 
     /// miette panics drawing a caret past column 65535; long lines are cut
     /// to a window first, and the numbers stay those of the file.
+    #[test]
+    fn a_swapped_pair_in_a_short_name_is_suggested() {
+        assert_eq!(did_you_mean("tdi", &["tid", "url"]), Some("tid"));
+        assert_eq!(
+            did_you_mean("tenatn_id", &["tenant_id", "x"]),
+            Some("tenant_id")
+        );
+        assert_eq!(did_you_mean("abc", &["xyz"]), None);
+    }
+
     #[test]
     fn a_long_line_renders_as_a_short_window() {
         let text = format!("drill: x\nname: {}!\nsteps: []\n", "a".repeat(200_000));

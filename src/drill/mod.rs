@@ -3,6 +3,7 @@
 //! their own fields; `steps::load` reads a drill and runs every check.
 
 pub mod diagnostic;
+pub mod inputs;
 pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod spanned;

@@ -182,7 +182,7 @@ fn innermost(mut err: &serde_saphyr::Error) -> &serde_saphyr::Error {
 /// Parses any YAML or JSON document (an answers file, say) with located
 /// errors, like a drill.
 pub(crate) fn parse_any<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str::<T>(text).map_err(|err| diagnostic_of(&err))
+    serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|err| diagnostic_of(&err))
 }
 
 fn diagnostic_of(err: &serde_saphyr::Error) -> Diagnostic {

@@ -275,12 +275,7 @@ impl<'a> Checker<'a> {
 
     /// Checks that a var, capture or list name is usable in templates.
     pub(crate) fn check_name(&mut self, name: &str, at: Location, what: &str) {
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && !["env", "secret", "run", "target", "item"].contains(&name);
-        if !valid {
+        if !usable_name(name) {
             self.push(
                 Diagnostic::new(at, format!("`{name}` cannot be a {what} name"))
                     .with_help("use letters, digits, `_` and `-`; env, secret, run, target and item are reserved"),
@@ -449,4 +444,14 @@ fn refers_to(value: &Value, name: &str) -> bool {
             .any(|(k, v)| refers_to(&Value::String(k.clone()), name) || refers_to(v, name)),
         _ => false,
     }
+}
+
+/// Whether `name` can be a var, capture or list name: letters, digits, `_`
+/// and `-`, and none of the reserved roots of `${…}`.
+pub(crate) fn usable_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !["env", "secret", "run", "target", "item"].contains(&name)
 }

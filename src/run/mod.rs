@@ -59,8 +59,12 @@ pub const DEFAULT_CLEANUP_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub struct RunOptions {
     /// This run's id (new for each run, also a resumed one).
     pub run_id: String,
-    /// `--var NAME=VALUE`, overriding or adding to `vars:`.
-    pub vars: Vec<(String, String)>,
+    /// `--vars FILE` then `--var NAME=VALUE`, overriding or adding to
+    /// `vars:` (a later one wins).
+    pub vars: Vec<(String, serde_json::Value)>,
+    /// What `${env.NAME}` and `env:` secrets read: the process environment,
+    /// then `--env-file` values.
+    pub env: crate::drill::inputs::Environment,
     /// Who answers at manual steps and failures.
     pub operator: Arc<dyn Operator>,
     /// The operator's name, for the record.

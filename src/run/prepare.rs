@@ -11,6 +11,7 @@ use super::RunOptions;
 use super::scope::{RunFacts, Scope};
 use crate::drill::LoadedDrill;
 use crate::drill::diagnostic::{Diagnostic, Diagnostics};
+use crate::drill::inputs::Environment;
 use crate::drill::model::SecretSource;
 use crate::drill::template::Renderer;
 use crate::drill::validate::{ENGINE_ADDRESS_HELP, engine_address_problem};
@@ -32,7 +33,7 @@ pub fn prepare(
 ) -> Result<Prepared, Diagnostics> {
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut scope = Scope::new(run_facts(drill, options, started_at));
-    read_secrets(drill, &mut scope, &mut problems);
+    read_secrets(drill, &options.env, &mut scope, &mut problems);
     resolve_vars(drill, &options.vars, &mut scope, &mut problems);
     let target = resolve_target(drill, &scope, &mut problems);
     Arc::make_mut(&mut scope.facts)
@@ -61,14 +62,20 @@ fn run_facts(drill: &LoadedDrill, options: &RunOptions, started_at: &str) -> Run
         drill: drill.drill.drill.value.clone(),
         started_at: started_at.to_string(),
         base_url: None,
+        env: options.env.clone(),
     }
 }
 
 /// Reads every secret and registers it with the redactor; one too short to
 /// mask safely is refused.
-fn read_secrets(drill: &LoadedDrill, scope: &mut Scope, problems: &mut Vec<Diagnostic>) {
+fn read_secrets(
+    drill: &LoadedDrill,
+    env: &Environment,
+    scope: &mut Scope,
+    problems: &mut Vec<Diagnostic>,
+) {
     for (name, source) in &drill.drill.secrets {
-        match read_secret(&source.value) {
+        match read_secret(&source.value, env) {
             Ok(value) if value.chars().count() < crate::redact::MIN_SECRET_LEN => problems.push(
                 Diagnostic::new(
                     source.referenced,
@@ -101,10 +108,10 @@ enum SecretError {
     NoSource,
 }
 
-fn read_secret(source: &SecretSource) -> Result<String, SecretError> {
+fn read_secret(source: &SecretSource, env: &Environment) -> Result<String, SecretError> {
     if let Some(var) = &source.env {
-        return match std::env::var(var) {
-            Ok(value) if !value.is_empty() => Ok(value),
+        return match env.get(var) {
+            Some(value) if !value.is_empty() => Ok(value),
             _ => Err(SecretError::EnvUnset(var.clone())),
         };
     }
@@ -123,16 +130,15 @@ fn read_secret(source: &SecretSource) -> Result<String, SecretError> {
 /// the file and adding vars the file does not declare.
 fn resolve_vars(
     drill: &LoadedDrill,
-    vars: &[(String, String)],
+    vars: &[(String, Value)],
     scope: &mut Scope,
     problems: &mut Vec<Diagnostic>,
 ) {
     let declared = &drill.drill.vars;
-    let overrides: HashMap<&str, &str> =
-        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let overrides: HashMap<&str, &Value> = vars.iter().map(|(k, v)| (k.as_str(), v)).collect();
     for (name, value) in declared {
-        let resolved = if let Some(text) = overrides.get(name.as_str()) {
-            Value::String(text.to_string())
+        let resolved = if let Some(given) = overrides.get(name.as_str()) {
+            (*given).clone()
         } else {
             let mut renderer = Renderer::new(scope);
             let resolved = renderer.value(value);
@@ -141,9 +147,9 @@ fn resolve_vars(
         };
         scope.set(name, resolved);
     }
-    for (name, value) in vars {
-        if !declared.contains_key(name) {
-            scope.set(name, Value::String(value.clone()));
+    for (name, value) in &overrides {
+        if !declared.contains_key(*name) {
+            scope.set(name, (*value).clone());
         }
     }
 }

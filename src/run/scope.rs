@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::drill::inputs::Environment;
 use crate::drill::template::{Lookup, LookupError, Reference};
 
 /// Run-wide facts, fixed when the run starts.
@@ -14,6 +15,8 @@ pub(crate) struct RunFacts {
     pub drill: String,
     pub started_at: String,
     pub base_url: Option<String>,
+    /// What `${env.NAME}` reads (with `--env-file` values).
+    pub env: Environment,
 }
 
 /// Vars, captures and secrets of one run.
@@ -70,7 +73,7 @@ pub(crate) const NEVER_CAPTURED: &str = "was never captured";
 impl Lookup for Scope {
     fn lookup(&self, reference: &Reference) -> Result<Option<Value>, LookupError> {
         match reference {
-            Reference::Env(name) => Ok(std::env::var(name).ok().map(Value::String)),
+            Reference::Env(name) => Ok(self.facts.env.get(name).map(Value::String)),
             Reference::Secret(name) => self
                 .secrets
                 .get(name)

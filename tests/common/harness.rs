@@ -154,6 +154,7 @@ pub(crate) fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
     let options = RunOptions {
         run_id: "test-run".into(),
         vars: Vec::new(),
+        env: firedrill::drill::inputs::Environment::default(),
         operator: setup.operator,
         operator_name: "tester".into(),
         strict: setup.strict,
