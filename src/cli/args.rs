@@ -10,6 +10,7 @@ use crate::history::{BASELINE_WINDOW, DEFAULT_THRESHOLD, Threshold};
 use crate::operator::ManualPolicy;
 use crate::record::files::DEFAULT_RUNS_DIR;
 use crate::report::Format;
+use crate::report::metrics::DEFAULT_JOB;
 
 /// Rehearse deployment operations as code: run a drill against a real
 /// target, time every step, and record what people had to do.
@@ -122,6 +123,25 @@ pub struct RunArgs {
     /// Fail the run when a step or the total regressed past --regression.
     #[arg(long)]
     pub fail_on_regression: bool,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// Where the run's Prometheus metrics go.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Also write the run's metrics in the `OpenMetrics` text format (for
+    /// `node_exporter`'s textfile collector).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// Push the run's metrics to this Prometheus Pushgateway when the run
+    /// ends (passed, failed or interrupted), replacing the drill's group
+    /// /metrics/job/JOB/drill/DRILL. A failed push is only a warning.
+    #[arg(long, value_name = "URL", env = "FIREDRILL_PUSHGATEWAY")]
+    pub pushgateway: Option<String>,
+    /// The `job` label of the metrics (and of the Pushgateway group).
+    #[arg(long, value_name = "NAME", env = "FIREDRILL_METRICS_JOB", default_value = DEFAULT_JOB)]
+    pub metrics_job: String,
 }
 
 /// What a run is compared with.

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::args::MetricsArgs;
 use super::{CompareArgs, RunArgs, exit};
 use crate::drill::LoadedDrill;
 use crate::drill::inputs::Inputs;
@@ -16,6 +17,8 @@ use crate::record::RunRecord;
 use crate::record::files::default_record_path;
 use crate::record::format::timestamp;
 use crate::report::after_run::AfterRunSettings;
+use crate::report::github::GithubSettings;
+use crate::report::metrics::MetricsSettings;
 use crate::run::{DEFAULT_MAX_BODY_BYTES, RunOptions};
 
 /// A run, configured: how to run it, where its record goes, and what to do
@@ -26,6 +29,10 @@ pub(super) struct RunConfig {
     /// `--force`: write the record even over another run's.
     pub force: bool,
     pub after_run: AfterRunSettings,
+    /// GitHub Actions annotations, when `GITHUB_ACTIONS=true`.
+    pub github: Option<GithubSettings>,
+    /// `--metrics` and `--pushgateway`.
+    pub metrics: MetricsSettings,
 }
 
 impl RunConfig {
@@ -37,6 +44,7 @@ impl RunConfig {
         inputs: Inputs,
     ) -> Result<Self, i32> {
         let baseline = fixed_baseline(&args.compare)?;
+        let metrics = metrics(&args.metrics)?;
         let operator_name = args.operator.clone().unwrap_or_else(login_name);
         let answers = answers(args, loaded)?;
         let resume = resume(args, loaded)?;
@@ -74,8 +82,53 @@ impl RunConfig {
             record_path,
             force: args.force,
             after_run,
+            github: github(),
+            metrics,
         })
     }
+}
+
+/// `--metrics`, `--pushgateway` and `--metrics-job`, checked: a URL that
+/// is not one is a usage error before anything runs.
+fn metrics(args: &MetricsArgs) -> Result<MetricsSettings, i32> {
+    let job = args.metrics_job.trim();
+    if job.is_empty() {
+        eprintln!("error: --metrics-job: the job label cannot be empty");
+        return Err(exit::INVALID);
+    }
+    let pushgateway = match args.pushgateway.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match reqwest::Url::parse(text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Some(url),
+            _ => {
+                eprintln!(
+                    "error: --pushgateway: `{text}` is not an http:// or https:// URL (e.g. http://127.0.0.1:9091)"
+                );
+                return Err(exit::INVALID);
+            }
+        },
+    };
+    Ok(MetricsSettings {
+        file: args.metrics.clone(),
+        pushgateway,
+        job: job.to_string(),
+    })
+}
+
+/// GitHub Actions, when its runner says so (`GITHUB_ACTIONS=true`).
+fn github() -> Option<GithubSettings> {
+    if std::env::var("GITHUB_ACTIONS").ok().as_deref() != Some("true") {
+        return None;
+    }
+    let path = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    Some(GithubSettings {
+        step_summary: path("GITHUB_STEP_SUMMARY"),
+        workspace: path("GITHUB_WORKSPACE"),
+    })
 }
 
 /// Reads `--baseline RECORD` when given; a bad file is a usage error.

@@ -13,7 +13,9 @@ use crate::drill::LoadedDrill;
 use crate::record::format::timestamp;
 use crate::record::{RunOutcome, RunRecord};
 use crate::report::after_run::{AfterRun, AfterRunSettings};
+use crate::report::github::{Github, GithubSettings};
 use crate::report::journal::Journal;
+use crate::report::metrics::{Metrics, MetricsSettings};
 use crate::report::{LogObserver, terminal};
 use crate::run::event::Observers;
 use crate::run::{Cancellation, Prepared, RunOptions};
@@ -48,23 +50,39 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return exit::INVALID;
         }
     }
-    let reporters = Reporters::new(config.record_path, config.after_run);
-    run_prepared(&loaded, prepared, &config.options, &reporters, http)
+    let RunConfig {
+        options,
+        record_path,
+        after_run,
+        github,
+        metrics,
+        ..
+    } = config;
+    let reporters = Reporters::new(record_path, after_run, github, metrics);
+    run_prepared(&loaded, prepared, &options, &reporters, http)
 }
 
 /// The reporters of a run, in the order they see each event: warnings,
 /// progress, the journal, logs, then (once the run ends) the after-run
-/// reports and the summary, which prints their verdict.
+/// reports, the summary, which prints their verdict, the GitHub Actions
+/// annotations and the metrics (pushed once the run is over).
 struct Reporters {
     observers: Observers,
     journal: Arc<Journal>,
     after_run: Arc<AfterRun>,
+    metrics: Arc<Metrics>,
 }
 
 impl Reporters {
-    fn new(record_path: PathBuf, settings: AfterRunSettings) -> Self {
+    fn new(
+        record_path: PathBuf,
+        after_run: AfterRunSettings,
+        github: Option<GithubSettings>,
+        metrics: MetricsSettings,
+    ) -> Self {
         let journal = Arc::new(Journal::new(record_path.clone()));
-        let after_run = Arc::new(AfterRun::new(settings));
+        let after_run = Arc::new(AfterRun::new(after_run));
+        let metrics = Arc::new(Metrics::new(metrics, after_run.clone()));
         let mut observers = Observers::default();
         observers.push(Arc::new(terminal::Warnings));
         observers.push(Arc::new(terminal::Progress::new(
@@ -77,10 +95,15 @@ impl Reporters {
             record_path,
             after_run.clone(),
         )));
+        if let Some(github) = github {
+            observers.push(Arc::new(Github::new(github, after_run.clone())));
+        }
+        observers.push(metrics.clone());
         Reporters {
             observers,
             journal,
             after_run,
+            metrics,
         }
     }
 }
@@ -109,6 +132,12 @@ fn run_prepared(
         let signals = tokio::spawn(watch_signals(cancel.clone()));
         let record = crate::run::execute(loaded, prepared, options, http, observers, &cancel).await;
         signals.abort();
+        // Also after a failure or an interrupt; a further Ctrl-C gives up
+        // the push rather than wait for its timeout.
+        tokio::select! {
+            () = reporters.metrics.push() => {}
+            _ = tokio::signal::ctrl_c() => eprintln!("warning: the metrics were not pushed (interrupted)"),
+        }
         record
     });
     // A prompt abandoned by Ctrl-C still blocks a thread on the terminal:
@@ -131,6 +160,10 @@ fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
         eprintln!("error: the run record is incomplete: {problem}");
         return exit::FAILED;
     }
+    let problems: Vec<String> = problems
+        .into_iter()
+        .chain(reporters.metrics.problem())
+        .collect();
     if !problems.is_empty() {
         for problem in problems {
             eprintln!("error: {problem}");

@@ -160,8 +160,9 @@ pub struct StepRecord {
     /// step started: not part of `duration_ms`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub queued_ms: u64,
-    /// Where a step that failed is written in the drill, so the terminal,
-    /// reports and CI annotations can point at its line.
+    /// Where a step that failed or went over its budget is written in the
+    /// drill, so the terminal, reports and CI annotations can point at its
+    /// line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceSpot>,
     /// What a Swarm service step saw while it waited for the service: also

@@ -7,16 +7,19 @@
 //!
 //! During `run` these are reporters: observers of the executor's events
 //! (`run::event`). Warnings, progress, the journal, logs, the after-run
-//! reports ([`after_run`]) and the closing summary each watch the same
-//! stream; the executor calls none of them, and `cli` only reads the
+//! reports ([`after_run`]), the closing summary, the GitHub Actions
+//! annotations ([`github`]) and the Prometheus metrics ([`metrics`]) each
+//! watch the same stream; the executor calls none of them, and `cli` only reads the
 //! verdict for the exit code.
 
 pub(crate) mod after_run;
+pub(crate) mod github;
 pub(crate) mod history;
 pub(crate) mod html;
 pub(crate) mod journal;
 pub(crate) mod junit;
 pub(crate) mod markdown;
+pub(crate) mod metrics;
 pub(crate) mod terminal;
 
 use std::path::Path;

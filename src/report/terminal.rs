@@ -326,7 +326,7 @@ fn step_line(step: &StepRecord) -> String {
     if let Some(error) = &step.error {
         line.push_str(&format!("\n      {error}"));
     }
-    if let Some(source) = &step.source {
+    if let (Some(_), Some(source)) = (&step.error, &step.source) {
         line.push_str(&format!("\n      --> {source}"));
     }
     line

@@ -56,6 +56,10 @@ impl Executor<'_> {
             };
             if record.outcome.is_failure() {
                 failed = true;
+            }
+            // Where a failure or an overrun is written, for the terminal
+            // and CI annotations.
+            if record.outcome.is_failure() || record.over_budget {
                 record.source = Some(self.spot(step.referenced));
             }
             on_finished(index, &mut record);

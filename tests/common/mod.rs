@@ -193,6 +193,12 @@ pub(crate) fn firedrill() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("firedrill").expect("firedrill binary");
     cmd.env_remove("RUST_LOG")
         .env_remove("TARGET_URL")
+        // Tests that want CI integrations set these themselves.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("GITHUB_WORKSPACE")
+        .env_remove("FIREDRILL_PUSHGATEWAY")
+        .env_remove("FIREDRILL_METRICS_JOB")
         .env("FIREDRILL_OPERATOR", "tester")
         .timeout(Duration::from_secs(120));
     cmd
