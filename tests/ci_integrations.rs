@@ -191,16 +191,17 @@ fn an_absolute_drill_path_is_annotated_relative_to_the_workspace_and_strict_reas
     assert!(stdout.contains(error), "{error} not in:\n{stdout}");
 }
 
-/// The Pushgateway the tests push to: `FIREDRILL_TEST_PUSHGATEWAY`, which
-/// must answer. A missing one fails the test; it is never skipped.
+/// The Pushgateway the tests push to: `FIREDRILL_TEST_PUSHGATEWAY`, or one
+/// `scripts/ensure-pushgateway start` starts (and leaves running for the
+/// next test). One that does not answer fails the test; it is never skipped.
 fn pushgateway() -> String {
-    let url = std::env::var("FIREDRILL_TEST_PUSHGATEWAY").unwrap_or_else(|_| {
-        panic!(
-            "FIREDRILL_TEST_PUSHGATEWAY is not set: the metrics tests need a real Pushgateway; \
-             run `scripts/ensure-pushgateway start` and `export $(scripts/ensure-pushgateway env)` \
-             (.ci/run does both)"
-        )
-    });
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let url = URL
+        .get_or_init(|| match std::env::var("FIREDRILL_TEST_PUSHGATEWAY") {
+            Ok(url) if !url.is_empty() => url,
+            _ => start_pushgateway(),
+        })
+        .clone();
     let ready = client().get(format!("{url}/-/ready")).send();
     assert!(
         ready.as_ref().is_ok_and(|r| r.status().is_success()),
@@ -208,6 +209,32 @@ fn pushgateway() -> String {
          run `scripts/ensure-pushgateway start`"
     );
     url
+}
+
+/// Starts the Pushgateway with `scripts/ensure-pushgateway` (which installs
+/// Debian's package if needed) and returns its URL.
+fn start_pushgateway() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-pushgateway");
+    let run = |verb: &str| {
+        let output = std::process::Command::new(&script)
+            .arg(verb)
+            .output()
+            .expect("running scripts/ensure-pushgateway");
+        assert!(
+            output.status.success(),
+            "scripts/ensure-pushgateway {verb} failed; the metrics tests need a real Pushgateway \
+             (start it by hand: `scripts/ensure-pushgateway start`):\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run("start");
+    run("env")
+        .lines()
+        .find_map(|l| l.strip_prefix("FIREDRILL_TEST_PUSHGATEWAY="))
+        .expect("scripts/ensure-pushgateway env prints FIREDRILL_TEST_PUSHGATEWAY=…")
+        .to_string()
 }
 
 fn client() -> reqwest::blocking::Client {
