@@ -3,7 +3,8 @@
 //!
 //! The run store is the runs directory: one `<drill>-<run id>.json` record
 //! per finished run, and a `<…>.journal.jsonl` for a run that never wrote its
-//! record (it crashed, or is still going). A run is compared with the
+//! record: it is still going while its writer holds the journal's lock
+//! (outcome `running`), else it crashed. A run is compared with the
 //! *baseline*: per step, and for the total, the median of the previous runs
 //! of the same drill — the median, so one odd run does not move it.
 
@@ -14,7 +15,9 @@ use serde::Serialize;
 
 use crate::record::files::{read_journal, read_record};
 use crate::record::format::duration_ms;
-use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use crate::record::{
+    InterventionKind, Outcome, Phase, ReadError, RunOutcome, RunRecord, StepRecord,
+};
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
@@ -94,23 +97,38 @@ impl Store {
             if name.starts_with('.') || !path.is_file() {
                 continue;
             }
-            let result = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
+            let (path, result) = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
                 // A journal beside its record is a finished run whose
-                // journal could not be removed: the record wins.
-                if path.with_file_name(format!("{stem}.json")).exists() {
+                // journal is being (or could not be) removed: the record
+                // wins, and is listed under its own name.
+                let record = path.with_file_name(format!("{stem}.json"));
+                if record.exists() {
                     continue;
                 }
-                read_journal(path)
+                match read_journal(path) {
+                    // The run finished since the directory was listed: its
+                    // record is there now, unless the listing has it.
+                    Err(ReadError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        if paths.contains(&record) || !record.exists() {
+                            continue;
+                        }
+                        let read = read_record(&record);
+                        (record, read)
+                    }
+                    read => (path.clone(), read),
+                }
             } else if path.extension().is_some_and(|e| e == "json") {
-                read_record(path)
+                (path.clone(), read_record(path))
             } else {
                 continue;
             };
             match result {
-                Ok(record) => store.runs.push(StoredRun {
-                    path: path.clone(),
-                    record,
-                }),
+                Ok(record) => store.runs.push(StoredRun { path, record }),
+                // Removed since it was listed: no run is lost by that.
+                Err(ReadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => store.problems.push(err.to_string()),
             }
         }
@@ -474,7 +492,12 @@ impl History {
         let trends = drills
             .iter()
             .filter_map(|name| {
-                let latest = &store.of_drill(name).last()?.record;
+                // A run still going is not yet a run to judge.
+                let latest = &store
+                    .of_drill(name)
+                    .filter(|r| r.record.outcome != RunOutcome::Running)
+                    .last()?
+                    .record;
                 Some(Trend {
                     drill: name.clone(),
                     latest_run_id: latest.run_id.clone(),

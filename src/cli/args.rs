@@ -60,17 +60,24 @@ pub struct DrillArgs {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a switch on the command line
 pub struct RunArgs {
     #[command(flatten)]
     pub drill: DrillArgs,
     /// Where to write the run record (default: a new file under --runs-dir).
+    /// The run store gets a copy too, unless --no-store.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// With --report: keep no copy of the record in the run store, so
+    /// `history` will not list this run.
+    #[arg(long, requires = "report")]
+    pub no_store: bool,
     /// Write the record at --report even over a file (another run's record)
     /// or beside an unfinished run's journal.
     #[arg(long)]
     pub force: bool,
-    /// Directory of run records.
+    /// The run store: every run's record (a copy, with --report), and the
+    /// journal of a run that is going or crashed.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// What to do at manual steps when nobody is at a terminal.
@@ -156,6 +163,11 @@ pub struct HistoryArgs {
     /// Print JSON, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML page: per drill, a trend chart of
+    /// the runs (machine and human time, budget, outcomes, interventions)
+    /// and each step against its median.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Directory of run records.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,

@@ -1,8 +1,8 @@
 //! `firedrill run`: load, configure, prepare, then run the drill with its
 //! reporters watching, and turn the verdict into an exit code.
 
+use std::fs::File;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -30,25 +30,31 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let config = match RunConfig::resolve(args, &loaded) {
+    let mut config = match RunConfig::resolve(args, &loaded) {
         Ok(config) => config,
         Err(code) => return code,
     };
-    let started_at = timestamp(SystemTime::now());
-    let prepared = match crate::run::prepare(&loaded, &config.options, &started_at) {
-        Ok(prepared) => prepared,
-        Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
-            return exit::INVALID;
-        }
-    };
     if !config.force {
-        if let Err(why) = crate::record::files::check_record_path(&config.record_path) {
+        if let Err(why) = crate::record::files::check_record_path(&config.paths().record) {
             eprintln!("error: {why}");
             return exit::INVALID;
         }
     }
-    let reporters = Reporters::new(config.record_path, config.after_run);
+    let started_at = timestamp(SystemTime::now());
+    let journal = match config.claim_journal(&started_at) {
+        Ok(journal) => journal,
+        Err(code) => return code,
+    };
+    let prepared = match crate::run::prepare(&loaded, &config.options, &started_at) {
+        Ok(prepared) => prepared,
+        Err(diagnostics) => {
+            drop(journal);
+            let _ = std::fs::remove_file(config.paths().journal());
+            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+            return exit::INVALID;
+        }
+    };
+    let reporters = Reporters::new(journal, config.after_run);
     run_prepared(&loaded, prepared, &config.options, &reporters, http)
 }
 
@@ -62,8 +68,9 @@ struct Reporters {
 }
 
 impl Reporters {
-    fn new(record_path: PathBuf, settings: AfterRunSettings) -> Self {
-        let journal = Arc::new(Journal::new(record_path.clone()));
+    /// `journal` is the run's journal, claimed.
+    fn new(journal: File, settings: AfterRunSettings) -> Self {
+        let journal = Arc::new(Journal::new(settings.paths.clone(), journal));
         let after_run = Arc::new(AfterRun::new(settings));
         let mut observers = Observers::default();
         observers.push(Arc::new(terminal::Warnings));
@@ -74,7 +81,7 @@ impl Reporters {
         observers.push(Arc::new(LogObserver));
         observers.push(after_run.clone());
         observers.push(Arc::new(terminal::Summary::new(
-            record_path,
+            journal.clone(),
             after_run.clone(),
         )));
         Reporters {
@@ -128,7 +135,7 @@ fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
         None => (record.outcome, Vec::new()),
     };
     if let Some(problem) = reporters.journal.problem() {
-        eprintln!("error: the run record is incomplete: {problem}");
+        eprintln!("error: {problem}");
         return exit::FAILED;
     }
     if !problems.is_empty() {
@@ -139,7 +146,7 @@ fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
     }
     match outcome {
         RunOutcome::Passed => exit::PASSED,
-        RunOutcome::Failed | RunOutcome::Crashed => exit::FAILED,
+        RunOutcome::Failed | RunOutcome::Crashed | RunOutcome::Running => exit::FAILED,
         RunOutcome::Interrupted => interrupted_exit_code(),
     }
 }

@@ -155,7 +155,7 @@ fn reasons(html: &mut String, record: &RunRecord) {
     }
     let title = match record.outcome {
         RunOutcome::Passed => "Notes",
-        RunOutcome::Crashed => "Why this run is incomplete",
+        RunOutcome::Crashed | RunOutcome::Running => "Why this run is incomplete",
         _ => "Why it failed",
     };
     html.push_str(&format!(

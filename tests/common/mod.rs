@@ -135,6 +135,7 @@ impl DemoApp {
             .args(extra)
             .env("TARGET_URL", &self.url)
             .env("DEMO_ADMIN_TOKEN", &self.token)
+            .env("FIREDRILL_RUNS_DIR", shared_runs_dir())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -188,14 +189,23 @@ pub(crate) fn send_signal(child: &std::process::Child, name: &str) {
         .expect("kill");
 }
 
-/// The firedrill binary with a clean environment for its knobs.
+/// The firedrill binary with a clean environment for its knobs. Its run
+/// store is [`shared_runs_dir`] unless the test names one: a run with
+/// `--report` keeps a copy there, never in the checkout.
 pub(crate) fn firedrill() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("firedrill").expect("firedrill binary");
     cmd.env_remove("RUST_LOG")
         .env_remove("TARGET_URL")
         .env("FIREDRILL_OPERATOR", "tester")
+        .env("FIREDRILL_RUNS_DIR", shared_runs_dir())
         .timeout(Duration::from_secs(120));
     cmd
+}
+
+/// The run store of tests that do not look at theirs, under cargo's
+/// temporary directory for integration tests.
+pub(crate) fn shared_runs_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("runs")
 }
 
 /// Writes a drill into `dir` and returns its path.
