@@ -516,6 +516,112 @@ impl History {
     }
 }
 
+/// One drill's runs for the trend page: the last runs, oldest first, and
+/// each step's time across them against its median.
+#[derive(Clone, Debug)]
+pub(crate) struct DrillTrend {
+    pub drill: String,
+    pub runs: Vec<TrendRun>,
+    /// The drill's own steps (not a parallel group's sub-steps), in the
+    /// order of the latest run, then any only older runs had.
+    pub steps: Vec<StepSeries>,
+    /// The median total of the runs that passed.
+    pub median_total_ms: Option<u64>,
+}
+
+/// A run on the trend page.
+#[derive(Clone, Debug)]
+pub(crate) struct TrendRun {
+    pub row: RunRow,
+    /// The drill's budget when it ran.
+    pub budget_ms: Option<u64>,
+}
+
+/// One step's time in each run of a [`DrillTrend`].
+#[derive(Clone, Debug)]
+pub(crate) struct StepSeries {
+    pub name: String,
+    pub phase: Phase,
+    /// Per run (as [`DrillTrend::runs`]): its time, where it ran to its
+    /// end (passed, or a manual step done); else absent.
+    pub points: Vec<Option<u64>>,
+    /// The median of the points.
+    pub median_ms: Option<u64>,
+}
+
+impl DrillTrend {
+    /// The trend of each drill asked for (all drills in the store when
+    /// none is): its last `last` runs.
+    pub(crate) fn of_store(store: &Store, drill: Option<&str>, last: usize) -> Vec<DrillTrend> {
+        let drills = match drill {
+            Some(name) => vec![name.to_string()],
+            None => store.drills(),
+        };
+        drills
+            .into_iter()
+            .filter_map(|name| {
+                let runs: Vec<&StoredRun> = store.of_drill(&name).collect();
+                let runs = &runs[runs.len().saturating_sub(last)..];
+                (!runs.is_empty()).then(|| DrillTrend::new(name.clone(), runs))
+            })
+            .collect()
+    }
+
+    fn new(drill: String, runs: &[&StoredRun]) -> DrillTrend {
+        let mut keys: Vec<(Phase, String)> = Vec::new();
+        for run in runs.iter().rev() {
+            for step in run.record.steps.iter().filter(|s| s.parent.is_none()) {
+                let key = (step.phase, step.name.clone());
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let steps = keys
+            .into_iter()
+            .map(|(phase, name)| {
+                let points: Vec<Option<u64>> = runs
+                    .iter()
+                    .map(|run| {
+                        run.record
+                            .steps
+                            .iter()
+                            .find(|s| s.phase == phase && s.name == name && s.parent.is_none())
+                            .filter(|s| counts(s))
+                            .map(|s| s.duration_ms)
+                    })
+                    .collect();
+                let median_ms = median(&mut points.iter().flatten().copied().collect::<Vec<_>>());
+                StepSeries {
+                    name,
+                    phase,
+                    points,
+                    median_ms,
+                }
+            })
+            .collect();
+        let median_total_ms = median(
+            &mut runs
+                .iter()
+                .filter(|r| r.record.outcome == RunOutcome::Passed)
+                .map(|r| r.record.duration_ms)
+                .collect::<Vec<_>>(),
+        );
+        DrillTrend {
+            drill,
+            runs: runs
+                .iter()
+                .map(|r| TrendRun {
+                    row: RunRow::new(r),
+                    budget_ms: r.record.budget_ms,
+                })
+                .collect(),
+            steps,
+            median_total_ms,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ pub(crate) mod journal;
 pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod terminal;
+pub(crate) mod trend_html;
 
 use std::path::Path;
 
