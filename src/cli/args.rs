@@ -35,7 +35,7 @@ pub enum Command {
     /// Render a run record (or a crashed run's journal) as a report.
     Report(ReportArgs),
     /// Past runs: outcomes, times, and each step of the latest run against
-    /// the median of the runs before it.
+    /// the median of the runs before it; `--html` for a trend page.
     History(HistoryArgs),
     /// Write the drill as a Markdown runbook for people (nothing runs).
     Runbook(RunbookArgs),
@@ -168,7 +168,8 @@ pub struct HistoryArgs {
     /// and each step against its median.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Directory of run records.
+    /// The run store: finished runs' records, and the journals of runs
+    /// that are going (listed as running) or crashed.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// How much slower than the median the latest run may get before it
