@@ -3,7 +3,8 @@
 //!
 //! The run store is the runs directory: one `<drill>-<run id>.json` record
 //! per finished run, and a `<…>.journal.jsonl` for a run that never wrote its
-//! record (it crashed, or is still going). A run is compared with the
+//! record: it is still going while its writer holds the journal's lock
+//! (outcome `running`), else it crashed. A run is compared with the
 //! *baseline*: per step, and for the total, the median of the previous runs
 //! of the same drill — the median, so one odd run does not move it.
 
@@ -14,7 +15,9 @@ use serde::Serialize;
 
 use crate::record::files::{read_journal, read_record};
 use crate::record::format::duration_ms;
-use crate::record::{InterventionKind, Outcome, Phase, RunOutcome, RunRecord, StepRecord};
+use crate::record::{
+    InterventionKind, Outcome, Phase, ReadError, RunOutcome, RunRecord, StepRecord,
+};
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
@@ -94,23 +97,38 @@ impl Store {
             if name.starts_with('.') || !path.is_file() {
                 continue;
             }
-            let result = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
+            let (path, result) = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
                 // A journal beside its record is a finished run whose
-                // journal could not be removed: the record wins.
-                if path.with_file_name(format!("{stem}.json")).exists() {
+                // journal is being (or could not be) removed: the record
+                // wins, and is listed under its own name.
+                let record = path.with_file_name(format!("{stem}.json"));
+                if record.exists() {
                     continue;
                 }
-                read_journal(path)
+                match read_journal(path) {
+                    // The run finished since the directory was listed: its
+                    // record is there now, unless the listing has it.
+                    Err(ReadError::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        if paths.contains(&record) || !record.exists() {
+                            continue;
+                        }
+                        let read = read_record(&record);
+                        (record, read)
+                    }
+                    read => (path.clone(), read),
+                }
             } else if path.extension().is_some_and(|e| e == "json") {
-                read_record(path)
+                (path.clone(), read_record(path))
             } else {
                 continue;
             };
             match result {
-                Ok(record) => store.runs.push(StoredRun {
-                    path: path.clone(),
-                    record,
-                }),
+                Ok(record) => store.runs.push(StoredRun { path, record }),
+                // Removed since it was listed: no run is lost by that.
+                Err(ReadError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => store.problems.push(err.to_string()),
             }
         }
@@ -474,7 +492,12 @@ impl History {
         let trends = drills
             .iter()
             .filter_map(|name| {
-                let latest = &store.of_drill(name).last()?.record;
+                // A run still going is not yet a run to judge.
+                let latest = &store
+                    .of_drill(name)
+                    .filter(|r| r.record.outcome != RunOutcome::Running)
+                    .last()?
+                    .record;
                 Some(Trend {
                     drill: name.clone(),
                     latest_run_id: latest.run_id.clone(),
@@ -489,6 +512,112 @@ impl History {
             runs,
             trends,
             problems: store.problems.clone(),
+        }
+    }
+}
+
+/// One drill's runs for the trend page: the last runs, oldest first, and
+/// each step's time across them against its median.
+#[derive(Clone, Debug)]
+pub(crate) struct DrillTrend {
+    pub drill: String,
+    pub runs: Vec<TrendRun>,
+    /// The drill's own steps (not a parallel group's sub-steps), in the
+    /// order of the latest run, then any only older runs had.
+    pub steps: Vec<StepSeries>,
+    /// The median total of the runs that passed.
+    pub median_total_ms: Option<u64>,
+}
+
+/// A run on the trend page.
+#[derive(Clone, Debug)]
+pub(crate) struct TrendRun {
+    pub row: RunRow,
+    /// The drill's budget when it ran.
+    pub budget_ms: Option<u64>,
+}
+
+/// One step's time in each run of a [`DrillTrend`].
+#[derive(Clone, Debug)]
+pub(crate) struct StepSeries {
+    pub name: String,
+    pub phase: Phase,
+    /// Per run (as [`DrillTrend::runs`]): its time, where it ran to its
+    /// end (passed, or a manual step done); else absent.
+    pub points: Vec<Option<u64>>,
+    /// The median of the points.
+    pub median_ms: Option<u64>,
+}
+
+impl DrillTrend {
+    /// The trend of each drill asked for (all drills in the store when
+    /// none is): its last `last` runs.
+    pub(crate) fn of_store(store: &Store, drill: Option<&str>, last: usize) -> Vec<DrillTrend> {
+        let drills = match drill {
+            Some(name) => vec![name.to_string()],
+            None => store.drills(),
+        };
+        drills
+            .into_iter()
+            .filter_map(|name| {
+                let runs: Vec<&StoredRun> = store.of_drill(&name).collect();
+                let runs = &runs[runs.len().saturating_sub(last)..];
+                (!runs.is_empty()).then(|| DrillTrend::new(name.clone(), runs))
+            })
+            .collect()
+    }
+
+    fn new(drill: String, runs: &[&StoredRun]) -> DrillTrend {
+        let mut keys: Vec<(Phase, String)> = Vec::new();
+        for run in runs.iter().rev() {
+            for step in run.record.steps.iter().filter(|s| s.parent.is_none()) {
+                let key = (step.phase, step.name.clone());
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+        let steps = keys
+            .into_iter()
+            .map(|(phase, name)| {
+                let points: Vec<Option<u64>> = runs
+                    .iter()
+                    .map(|run| {
+                        run.record
+                            .steps
+                            .iter()
+                            .find(|s| s.phase == phase && s.name == name && s.parent.is_none())
+                            .filter(|s| counts(s))
+                            .map(|s| s.duration_ms)
+                    })
+                    .collect();
+                let median_ms = median(&mut points.iter().flatten().copied().collect::<Vec<_>>());
+                StepSeries {
+                    name,
+                    phase,
+                    points,
+                    median_ms,
+                }
+            })
+            .collect();
+        let median_total_ms = median(
+            &mut runs
+                .iter()
+                .filter(|r| r.record.outcome == RunOutcome::Passed)
+                .map(|r| r.record.duration_ms)
+                .collect::<Vec<_>>(),
+        );
+        DrillTrend {
+            drill,
+            runs: runs
+                .iter()
+                .map(|r| TrendRun {
+                    row: RunRow::new(r),
+                    budget_ms: r.record.budget_ms,
+                })
+                .collect(),
+            steps,
+            median_total_ms,
         }
     }
 }

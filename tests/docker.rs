@@ -241,6 +241,7 @@ fn sigint_still_sweeps_what_the_run_created() {
         .arg("--report")
         .arg(&report)
         .env("DEMO_ADMIN_TOKEN", TOKEN)
+        .env("FIREDRILL_RUNS_DIR", common::shared_runs_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

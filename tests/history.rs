@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, drill_file, firedrill, read_record, write_drill};
+use common::{
+    DemoApp, assert_self_contained, chromium, drill_file, firedrill, read_record, write_drill,
+};
 use serde_json::{Value, json};
 
 /// A run record with controlled durations; a step named in `failed` failed.
@@ -506,4 +508,200 @@ fn a_killed_run_is_listed_as_crashed_and_its_journal_still_renders() {
     let md = String::from_utf8_lossy(&md.stdout);
     assert!(md.contains("💥 firedrill · crashy: crashed"), "{md}");
     assert!(md.contains("| 2 | Echo | exec | ✅ passed"), "{md}");
+}
+
+/// Gives the stored runs of `setup` a 2s budget, and day 3's `Configure`
+/// a person's rescue: 400ms of human time and an unplanned intervention.
+fn add_budgets_and_a_rescue(dir: &Path) {
+    for day in 1..=7u32 {
+        let path = dir.join(format!("setup-{}.json", run_id(day)));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // day 6 crashed: a journal
+        };
+        let mut record: Value = serde_json::from_str(&text).unwrap();
+        record["budget_ms"] = json!(2000);
+        if day == 3 {
+            record["steps"][1]["human_ms"] = json!(400);
+            record["steps"][1]["duration_ms"] = json!(590);
+            record["steps"][1]["outcome"] = json!("intervened");
+            record["steps"][1]["intervention"] = json!({
+                "kind": "retried_after_fix", "operator": "dana", "note": "restarted the agent",
+                "needed_help": false, "helped_by": null,
+            });
+            record["human_ms"] = json!(400);
+            record["duration_ms"] = json!(1625);
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&record).unwrap()).unwrap();
+    }
+}
+
+/// Each `<g class="run …">` of the page's chart of `drill`: its attributes
+/// by name.
+fn chart_runs(html: &str, drill: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let start = html
+        .find(&format!("data-drill=\"{drill}\""))
+        .unwrap_or_else(|| panic!("no section for {drill}"));
+    let section = &html[start..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let group = regex::Regex::new(r#"<g class="run [^"]*"([^>]*)>"#).unwrap();
+    let attr = regex::Regex::new(r#"(data-[a-z-]+)="([^"]*)""#).unwrap();
+    group
+        .captures_iter(section)
+        .map(|g| {
+            attr.captures_iter(&g[1])
+                .map(|a| (a[1].to_string(), a[2].to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn history_html_charts_every_run_and_step_and_renders_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    setup_history(dir.path());
+    add_budgets_and_a_rescue(dir.path());
+    let page = dir.path().join("history.html");
+    let text = history(dir.path(), &["--html", page.to_str().unwrap()]);
+    assert!(
+        text.contains(&format!("history page: {}", page.display())),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_self_contained(&html);
+    assert!(
+        !html.contains("<script"),
+        "the page draws itself: no script"
+    );
+
+    // The chart's runs are the records', in order, with their numbers.
+    let expected: Vec<Value> =
+        serde_json::from_str::<Value>(&history(dir.path(), &["setup", "--json"])).unwrap()["runs"]
+            .as_array()
+            .unwrap()
+            .clone();
+    assert_chart_matches(&html, &page, &expected);
+    let day3 = &chart_runs(&html, "setup")[2];
+    assert_eq!(day3["data-human-ms"], "400");
+    assert_eq!(day3["data-interventions"], "1");
+
+    assert_points_on_scale(&html);
+    assert!(
+        html.contains("class=\"budget\"") && html.contains("budget 2s"),
+        "the budget line"
+    );
+    assert!(html.contains("⚑1"), "the intervention is marked");
+
+    // Per step: a sparkline against its median; Provision regressed.
+    let provision = regex::Regex::new(
+        r#"<figure class="step( regressed)?" data-step="Provision" data-median-ms="(\d+)""#,
+    )
+    .unwrap();
+    let caps = provision
+        .captures(&html)
+        .expect("a sparkline for Provision");
+    assert!(
+        caps.get(1).is_some(),
+        "Provision's 2.10s is flagged against its median"
+    );
+    assert_eq!(&caps[2], "1000");
+    // 200, 210, 205, 200 and 205: day 3's rescued run is no sample.
+    assert!(
+        html.contains("data-step=\"Configure\" data-median-ms=\"205\""),
+        "Configure's median"
+    );
+
+    screenshot(&page);
+}
+
+/// The page's chart of `setup` (in the file, and in Chromium's DOM) has a
+/// run per row of `history --json`, with its numbers.
+fn assert_chart_matches(html: &str, page: &Path, expected: &[Value]) {
+    for (source, name) in [
+        (html.to_string(), "page"),
+        (chromium(page, &["--dump-dom"], "").0, "DOM"),
+    ] {
+        let runs = chart_runs(&source, "setup");
+        assert_eq!(runs.len(), 7, "{name}: one bar per run of setup");
+        for (run, row) in runs.iter().zip(expected) {
+            assert_eq!(
+                run["data-run-id"],
+                row["run_id"].as_str().unwrap(),
+                "{name}"
+            );
+            assert_eq!(
+                run["data-outcome"],
+                row["outcome"].as_str().unwrap(),
+                "{name}"
+            );
+            for key in ["total", "machine", "human"] {
+                let field = if key == "total" {
+                    "duration_ms".to_string()
+                } else {
+                    format!("{key}_ms")
+                };
+                assert_eq!(
+                    run[&format!("data-{key}-ms")],
+                    row[&field].to_string(),
+                    "{name}: {key} of {}",
+                    row["run_id"]
+                );
+            }
+        }
+        assert_eq!(chart_runs(&source, "other").len(), 1, "{name}");
+    }
+}
+
+/// Each point of `setup`'s chart sits where its total says, on the
+/// chart's own scale.
+fn assert_points_on_scale(html: &str) {
+    let svg = regex::Regex::new(
+        r#"data-max-ms="(\d+)" data-plot-top="([\d.]+)" data-plot-height="([\d.]+)""#,
+    )
+    .unwrap();
+    let section = &html[html.find("data-drill=\"setup\"").unwrap()..];
+    let scale = svg.captures(section).expect("the chart says its scale");
+    let (max, top, height): (f64, f64, f64) = (
+        scale[1].parse().unwrap(),
+        scale[2].parse().unwrap(),
+        scale[3].parse().unwrap(),
+    );
+    let point = regex::Regex::new(
+        r#"(?s)data-total-ms="(\d+)"[^>]*>.*?<circle class="point" cx="[\d.]+" cy="([\d.]+)""#,
+    )
+    .unwrap();
+    let points: Vec<(f64, f64)> = point
+        .captures_iter(&section[..section.find("</svg>").unwrap()])
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap()))
+        .collect();
+    assert_eq!(points.len(), 7);
+    for (total, cy) in points {
+        let expected = top + height - total / max * height;
+        assert!(
+            (cy - expected).abs() < 0.11,
+            "total {total}: cy {cy}, expected {expected}"
+        );
+    }
+}
+
+/// A screenshot of the page in headless Chromium: not blank.
+fn screenshot(page: &Path) {
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("firedrill-history.png");
+    let _ = std::fs::remove_file(&shot);
+    let (_, console) = chromium(
+        page,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1200,1500",
+        ],
+        "",
+    );
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let png = std::fs::read(&shot).expect("chromium wrote the screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    assert!(
+        png.len() > 30_000,
+        "a page with content, not a blank one: {} bytes",
+        png.len()
+    );
+    println!("screenshot: {}", shot.display());
 }

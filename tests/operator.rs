@@ -23,6 +23,7 @@ fn on_terminal(drill: &Path, report: &Path, app: Option<&DemoApp>, extra: &[&str
         .arg(report)
         .args(extra)
         .env("FIREDRILL_OPERATOR", "dana")
+        .env("FIREDRILL_RUNS_DIR", common::shared_runs_dir())
         .env("TERM", "dumb")
         .env_remove("RUST_LOG");
     if let Some(app) = app {

@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{DemoApp, drill_file, firedrill, only_record, read_record, step};
+use common::{
+    DemoApp, assert_self_contained, chromium, drill_file, firedrill, only_record, read_record, step,
+};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus};
 use serde_json::{Value, json};
 
@@ -390,62 +392,6 @@ fn report_of_a_missing_or_foreign_file_is_a_usage_error() {
             .arg(&path)
             .assert()
             .code(2);
-    }
-}
-
-/// Headless Chromium on a page: its DOM after the script ran, and the
-/// console messages it logged. Fails (never skips) without Chromium.
-fn chromium(page: &Path, extra: &[&str], fragment: &str) -> (String, Vec<String>) {
-    let profile = tempfile::tempdir().unwrap();
-    let url = format!("file://{}{fragment}", page.display());
-    let output = assert_cmd::Command::new("chromium")
-        .args([
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(&url)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap_or_else(|err| {
-            panic!("cannot run chromium ({err}): install it with scripts/ensure-chromium")
-        });
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "chromium failed on {url}:\n{stderr}"
-    );
-    let console = stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
-        .map(str::to_string)
-        .collect();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        console,
-    )
-}
-
-/// Nothing in the page may reach the network: no external resources.
-fn assert_self_contained(html: &str) {
-    let lower = html.to_ascii_lowercase();
-    for pattern in [
-        " src=",
-        " href=",
-        "<link",
-        "@import",
-        "url(",
-        "fetch(",
-        "xmlhttprequest",
-        "<iframe",
-    ] {
-        assert!(!lower.contains(pattern), "the page uses {pattern:?}");
     }
 }
 

@@ -225,6 +225,7 @@ fn sigint_runs_cleanup_writes_an_interrupted_record_and_exits_130() {
         .arg(&record_path)
         .env("TARGET_URL", &app.url)
         .env("DEMO_ADMIN_TOKEN", &app.token)
+        .env("FIREDRILL_RUNS_DIR", common::shared_runs_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -97,6 +97,7 @@ fn ctrl_c_at_a_manual_prompt_runs_cleanup() {
         .arg(&drill)
         .arg("--report")
         .arg(&report)
+        .env("FIREDRILL_RUNS_DIR", common::shared_runs_dir())
         .env("TERM", "dumb");
     let mut p = rexpect::session::spawn_command(command, Some(20_000)).unwrap();
     p.exp_string("How did it go?").unwrap();

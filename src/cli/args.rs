@@ -36,7 +36,7 @@ pub enum Command {
     /// Render a run record (or a crashed run's journal) as a report.
     Report(ReportArgs),
     /// Past runs: outcomes, times, and each step of the latest run against
-    /// the median of the runs before it.
+    /// the median of the runs before it; `--html` for a trend page.
     History(HistoryArgs),
     /// Write the drill as a Markdown runbook for people (nothing runs).
     Runbook(RunbookArgs),
@@ -70,17 +70,24 @@ pub struct DrillArgs {
 }
 
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // each is a switch on the command line
 pub struct RunArgs {
     #[command(flatten)]
     pub drill: DrillArgs,
     /// Where to write the run record (default: a new file under --runs-dir).
+    /// The run store gets a copy too, unless --no-store.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// With --report: keep no copy of the record in the run store, so
+    /// `history` will not list this run.
+    #[arg(long, requires = "report")]
+    pub no_store: bool,
     /// Write the record at --report even over a file (another run's record)
     /// or beside an unfinished run's journal.
     #[arg(long)]
     pub force: bool,
-    /// Directory of run records.
+    /// The run store: every run's record (a copy, with --report), and the
+    /// journal of a run that is going or crashed.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// What to do at manual steps when nobody is at a terminal.
@@ -185,7 +192,13 @@ pub struct HistoryArgs {
     /// Print JSON, for scripts.
     #[arg(long)]
     pub json: bool,
-    /// Directory of run records.
+    /// Also write a self-contained HTML page: per drill, a trend chart of
+    /// the runs (machine and human time, budget, outcomes, interventions)
+    /// and each step against its median.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// The run store: finished runs' records, and the journals of runs
+    /// that are going (listed as running) or crashed.
     #[arg(long, value_name = "DIR", env = "FIREDRILL_RUNS_DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// How much slower than the median the latest run may get before it

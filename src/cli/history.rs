@@ -2,7 +2,7 @@
 //! median of the ones before it.
 
 use super::{HistoryArgs, exit};
-use crate::history::{History, Store};
+use crate::history::{DrillTrend, History, Store};
 
 pub(super) fn history(args: &HistoryArgs) -> i32 {
     let store = Store::open(&args.runs_dir);
@@ -18,6 +18,17 @@ pub(super) fn history(args: &HistoryArgs) -> i32 {
         }
     } else {
         print!("{}", crate::report::history::history(&history));
+    }
+    if let Some(path) = &args.html {
+        let trends = DrillTrend::of_store(&store, drill.as_deref(), args.last);
+        let page = crate::report::trend_html::render(&trends, &args.runs_dir, args.regression);
+        if let Err(err) = crate::report::write_report(path, &page) {
+            eprintln!("error: cannot write {}: {err}", path.display());
+            return exit::FAILED;
+        }
+        if !args.json {
+            println!("history page: {}", path.display());
+        }
     }
     exit::PASSED
 }

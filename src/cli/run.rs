@@ -1,8 +1,8 @@
 //! `firedrill run`: load, configure, prepare, then run the drill with its
 //! reporters watching, and turn the verdict into an exit code.
 
+use std::fs::File;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -32,33 +32,38 @@ pub(super) fn run(args: &RunArgs) -> i32 {
             return exit::INVALID;
         }
     };
-    let config = match RunConfig::resolve(args, &loaded, inputs) {
+    let mut config = match RunConfig::resolve(args, &loaded, inputs) {
         Ok(config) => config,
         Err(code) => return code,
     };
-    let started_at = timestamp(SystemTime::now());
-    let prepared = match crate::run::prepare(&loaded, &config.options, &started_at) {
-        Ok(prepared) => prepared,
-        Err(diagnostics) => {
-            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
-            return exit::INVALID;
-        }
-    };
     if !config.force {
-        if let Err(why) = crate::record::files::check_record_path(&config.record_path) {
+        if let Err(why) = crate::record::files::check_record_path(&config.paths().record) {
             eprintln!("error: {why}");
             return exit::INVALID;
         }
     }
+    let started_at = timestamp(SystemTime::now());
+    let journal = match config.claim_journal(&started_at) {
+        Ok(journal) => journal,
+        Err(code) => return code,
+    };
+    let prepared = match crate::run::prepare(&loaded, &config.options, &started_at) {
+        Ok(prepared) => prepared,
+        Err(diagnostics) => {
+            drop(journal);
+            let _ = std::fs::remove_file(config.paths().journal());
+            eprint!("{}", diagnostics.render(std::io::stderr().is_terminal()));
+            return exit::INVALID;
+        }
+    };
     let RunConfig {
         options,
-        record_path,
         after_run,
         github,
         metrics,
         ..
     } = config;
-    let reporters = Reporters::new(record_path, after_run, github, metrics);
+    let reporters = Reporters::new(journal, after_run, github, metrics);
     run_prepared(&loaded, prepared, &options, &reporters, http)
 }
 
@@ -74,14 +79,15 @@ struct Reporters {
 }
 
 impl Reporters {
+    /// `journal` is the run's journal, claimed.
     fn new(
-        record_path: PathBuf,
-        after_run: AfterRunSettings,
+        journal: File,
+        settings: AfterRunSettings,
         github: Option<GithubSettings>,
         metrics: MetricsSettings,
     ) -> Self {
-        let journal = Arc::new(Journal::new(record_path.clone()));
-        let after_run = Arc::new(AfterRun::new(after_run));
+        let journal = Arc::new(Journal::new(settings.paths.clone(), journal));
+        let after_run = Arc::new(AfterRun::new(settings));
         let metrics = Arc::new(Metrics::new(metrics, after_run.clone()));
         let mut observers = Observers::default();
         observers.push(Arc::new(terminal::Warnings));
@@ -92,7 +98,7 @@ impl Reporters {
         observers.push(Arc::new(LogObserver));
         observers.push(after_run.clone());
         observers.push(Arc::new(terminal::Summary::new(
-            record_path,
+            journal.clone(),
             after_run.clone(),
         )));
         if let Some(github) = github {
@@ -157,7 +163,7 @@ fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
         None => (record.outcome, Vec::new()),
     };
     if let Some(problem) = reporters.journal.problem() {
-        eprintln!("error: the run record is incomplete: {problem}");
+        eprintln!("error: {problem}");
         return exit::FAILED;
     }
     let problems: Vec<String> = problems
@@ -172,7 +178,7 @@ fn exit_code(reporters: &Reporters, record: &RunRecord) -> i32 {
     }
     match outcome {
         RunOutcome::Passed => exit::PASSED,
-        RunOutcome::Failed | RunOutcome::Crashed => exit::FAILED,
+        RunOutcome::Failed | RunOutcome::Crashed | RunOutcome::Running => exit::FAILED,
         RunOutcome::Interrupted => interrupted_exit_code(),
     }
 }

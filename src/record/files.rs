@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::journal;
 use super::types::RunRecord;
@@ -43,7 +44,7 @@ pub fn read_run(path: &Path) -> Result<RunRecord, ReadError> {
 pub fn read_record(path: &Path) -> Result<RunRecord, ReadError> {
     let text = read_text(path)?;
     if journal::is_journal(&text) {
-        return journal::to_record(path, &text);
+        return journal::to_record_as(path, &text, super::live::journal_is_live(path));
     }
     serde_json::from_str(&text).map_err(|source| ReadError::NotARecord {
         path: path.to_path_buf(),
@@ -53,8 +54,10 @@ pub fn read_record(path: &Path) -> Result<RunRecord, ReadError> {
 
 /// Reads the journal of a run that never wrote its record, as a run with
 /// outcome `crashed` and the steps that finished.
+/// A journal still held by its live writer reads as outcome `running`.
 pub fn read_journal(path: &Path) -> Result<RunRecord, ReadError> {
-    journal::to_record(path, &read_text(path)?)
+    let live = super::live::journal_is_live(path);
+    journal::to_record_as(path, &read_text(path)?, live)
 }
 
 fn read_text(path: &Path) -> Result<String, ReadError> {
@@ -116,9 +119,20 @@ pub fn check_record_path(record_path: &Path) -> Result<(), RecordPathError> {
 /// Writes a record atomically: a temporary file beside it, then a rename,
 /// so a reader never sees half a record. The JSON is streamed to the file
 /// (masked line by line), never held whole: a 10,000-step record is
-/// megabytes.
+/// megabytes. Replaces a file at `path` (the run's own record, rewritten).
 pub fn write_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {
-    write_atomically_with(path, |file| {
+    write_record_as(path, record, true)
+}
+
+/// Writes a record atomically, as [`write_record`], but never over a file
+/// already at `path`: that is an `AlreadyExists` error and the file stays
+/// as it was.
+pub fn write_new_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {
+    write_record_as(path, record, false)
+}
+
+fn write_record_as(path: &Path, record: &RunRecord, replace: bool) -> std::io::Result<()> {
+    write_atomically_with(path, replace, |file| {
         let mut out = RedactingLines::new(BufWriter::new(file));
         serde_json::to_writer_pretty(&mut out, record).map_err(std::io::Error::other)?;
         out.finish()?.flush()
@@ -127,32 +141,115 @@ pub fn write_record(path: &Path, record: &RunRecord) -> std::io::Result<()> {
 
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomically_with(path, |file| file.write_all(bytes))
+    write_atomically_with(path, true, |file| file.write_all(bytes))
 }
 
-/// Lets `write` fill a temporary file beside `path`, syncs it and renames it
-/// over `path`; on failure the temporary file is removed.
+/// The directory a file is in (`.` for a bare name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Lets `write` fill a temporary file beside `path`, syncs it and moves it
+/// to `path` (see [`place`]); on failure the temporary file is removed.
 fn write_atomically_with(
     path: &Path,
+    replace: bool,
     write: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let dir = parent_dir(path);
     std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map_or("record".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let temp = dir.join(format!(
+        ".{name}.{}-{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let mut file = File::create(&temp)?;
     let written = write(&mut file).and_then(|()| file.sync_all());
     drop(file);
-    match written {
-        Ok(()) => std::fs::rename(&temp, path),
-        Err(err) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(err)
+    let placed = written.and_then(|()| place(&temp, path, replace));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    placed
+}
+
+/// Moves the finished file `temp` to `path` in one step. With `replace` it
+/// is a rename (over whatever is there); without, a hard link that fails
+/// with `AlreadyExists` when `path` is taken — atomic, so of two runs
+/// placing the same name one wins and the other is told — then `temp` is
+/// removed. A file system without hard links gets a check, then a rename.
+pub(crate) fn place(temp: &Path, path: &Path, replace: bool) -> std::io::Result<()> {
+    if replace {
+        return std::fs::rename(temp, path);
+    }
+    match std::fs::hard_link(temp, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(temp);
+            Ok(())
         }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Err(err),
+        Err(_) if path.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(temp, path),
+    }
+}
+
+/// Where a run's record goes: the record itself, with its journal beside
+/// it while the run goes, and a copy in the run store when the record is
+/// written elsewhere (`--report PATH`), so `history` misses no run.
+#[derive(Clone, Debug)]
+pub struct RecordPaths {
+    /// `--report PATH`, else `<runs dir>/<drill>-<run id>.json`.
+    pub record: PathBuf,
+    /// The copy in the run store: with `--report`, unless `--no-store`.
+    pub store_copy: Option<PathBuf>,
+    /// `--force`: the record may replace a file at its path.
+    pub replace: bool,
+}
+
+impl RecordPaths {
+    /// The journal of the run, beside its record.
+    pub fn journal(&self) -> PathBuf {
+        journal::journal_path_for(&self.record)
+    }
+
+    /// Writes the record, then its store copy (never over another file).
+    /// Each failure is said in words; the record's own comes first.
+    pub fn write(&self, record: &RunRecord) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if let Err(err) = write_record_as(&self.record, record, self.replace) {
+            problems.push(format!(
+                "cannot write the run record {}: {err}",
+                self.record.display()
+            ));
+        }
+        if let Some(copy) = &self.store_copy {
+            if let Err(err) = write_new_record(copy, record) {
+                problems.push(format!(
+                    "cannot write the run store's copy of the record {}: {err}",
+                    copy.display()
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Writes the record and its copy again, over the ones this run wrote
+    /// (`--fail-on-regression`).
+    pub fn rewrite(&self, record: &RunRecord) -> Result<(), String> {
+        for path in std::iter::once(&self.record).chain(&self.store_copy) {
+            write_record(path, record)
+                .map_err(|err| format!("cannot rewrite the record {}: {err}", path.display()))?;
+        }
+        Ok(())
     }
 }

@@ -78,6 +78,13 @@ pub fn is_journal(text: &str) -> bool {
 /// Rebuilds a run from its journal, as a run with outcome `crashed` and
 /// the steps that finished. `path` names the file in messages.
 pub fn to_record(path: &Path, text: &str) -> Result<RunRecord, ReadError> {
+    to_record_as(path, text, false)
+}
+
+/// Rebuilds a run from its journal: outcome `running` when `live` (its
+/// writer still holds it, see `live`), else `crashed`. A last line cut
+/// short is left out: for a live run it is being written.
+pub fn to_record_as(path: &Path, text: &str, live: bool) -> Result<RunRecord, ReadError> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header = lines
         .next()
@@ -99,12 +106,16 @@ pub fn to_record(path: &Path, text: &str) -> Result<RunRecord, ReadError> {
         }
     }
     let duration_ms = span_ms(&header.started_at, &steps);
-    let reasons = crash_reasons(path, &steps, torn);
+    let (outcome, reasons) = if live {
+        (RunOutcome::Running, running_reasons(path, &steps))
+    } else {
+        (RunOutcome::Crashed, crash_reasons(path, &steps, torn))
+    };
     Ok(RunRecord {
         schema: header.schema,
         drill: header.drill,
         run_id: header.run_id,
-        outcome: RunOutcome::Crashed,
+        outcome,
         started_at: header.started_at,
         finished_at: None,
         duration_ms,
@@ -137,10 +148,29 @@ fn span_ms(started_at: &str, steps: &[StepRecord]) -> u64 {
         .unwrap_or(0)
 }
 
+/// What a running run's journal says so far, in words.
+fn running_reasons(path: &Path, steps: &[StepRecord]) -> Vec<String> {
+    let mut reasons = vec![format!(
+        "the run is still going; {} finished step{} so far, read from {}",
+        steps.len(),
+        if steps.len() == 1 { " was" } else { "s were" },
+        path.display()
+    )];
+    reasons.extend(steps.iter().filter(|s| s.outcome.is_failure()).map(|s| {
+        format!(
+            "step `{}` {}: {}",
+            s.name,
+            s.outcome.label(),
+            s.error.as_deref().unwrap_or("no detail")
+        )
+    }));
+    reasons
+}
+
 /// Why a run rebuilt from its journal did not pass, in words.
 fn crash_reasons(path: &Path, steps: &[StepRecord], torn: bool) -> Vec<String> {
     let mut reasons = vec![format!(
-        "the run stopped without writing its record (it crashed, or is still running); {} finished step{} read from {}",
+        "the run stopped without writing its record (it crashed); {} finished step{} read from {}",
         steps.len(),
         if steps.len() == 1 { " was" } else { "s were" },
         path.display()

@@ -6,6 +6,7 @@
 pub mod files;
 pub mod format;
 pub mod journal;
+pub mod live;
 mod types;
 
 use std::path::PathBuf;

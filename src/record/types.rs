@@ -61,6 +61,9 @@ pub enum RunOutcome {
     /// The process died before writing the record: rebuilt from its
     /// journal by `report` and `history`. A live run never writes it.
     Crashed,
+    /// Still going: its journal is locked by the live process that writes
+    /// it. Read from the journal by `report` and `history`; never written.
+    Running,
 }
 
 impl RunOutcome {
@@ -71,6 +74,7 @@ impl RunOutcome {
             RunOutcome::Failed => "failed",
             RunOutcome::Interrupted => "interrupted",
             RunOutcome::Crashed => "crashed",
+            RunOutcome::Running => "running",
         }
     }
 }

@@ -8,13 +8,15 @@ use std::sync::Mutex;
 
 use super::{Format, RenderError, render, write_report};
 use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Store, Threshold};
+use crate::record::files::RecordPaths;
 use crate::record::{RunOutcome, RunRecord};
 use crate::run::event::{Event, Observer};
 
 /// Where the after-run reports go and what a run is compared with.
 pub(crate) struct AfterRunSettings {
-    /// The record on disk, rewritten when a regression fails the run.
-    pub record_path: PathBuf,
+    /// The record on disk (and its store copy), rewritten when a
+    /// regression fails the run.
+    pub paths: RecordPaths,
     /// `--baseline`; else the median of the previous runs in `runs_dir`.
     pub baseline: Option<Baseline>,
     pub runs_dir: PathBuf,
@@ -120,11 +122,8 @@ impl AfterRun {
                 .map(|r| format!("--fail-on-regression: {r}")),
         );
         failed.outcome = RunOutcome::Failed;
-        if let Err(err) = crate::record::files::write_record(&settings.record_path, &failed) {
-            problems.push(format!(
-                "cannot rewrite the record {}: {err}",
-                settings.record_path.display()
-            ));
+        if let Err(problem) = settings.paths.rewrite(&failed) {
+            problems.push(problem);
         }
         Some(failed)
     }

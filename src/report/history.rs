@@ -69,6 +69,25 @@ pub(crate) fn comparison(this: &Comparison) -> String {
     redact(&out).into_owned()
 }
 
+/// The first line of the table: which drills, how many runs, where.
+/// Whether the runs are of several drills.
+fn title(out: &mut String, this: &History) -> bool {
+    let mut drills: Vec<&str> = this.runs.iter().map(|r| r.drill.as_str()).collect();
+    drills.sort_unstable();
+    drills.dedup();
+    let what = match drills.as_slice() {
+        [one] => (*one).to_string(),
+        _ => format!("{} drills", drills.len()),
+    };
+    out.push_str(&format!(
+        "{what} · last {} run{} in {}\n",
+        this.runs.len(),
+        if this.runs.len() == 1 { "" } else { "s" },
+        this.runs_dir.display()
+    ));
+    drills.len() > 1
+}
+
 /// What `firedrill history` prints: the last runs, then each drill's trend.
 pub(crate) fn history(this: &History) -> String {
     let mut out = String::new();
@@ -80,17 +99,7 @@ pub(crate) fn history(this: &History) -> String {
             .unwrap_or_default();
         out.push_str(&format!("no runs{of} in {}\n", this.runs_dir.display()));
     } else {
-        let several = this.trends.len() > 1;
-        let what = match (several, this.trends.first()) {
-            (false, Some(t)) => t.drill.clone(),
-            _ => format!("{} drills", this.trends.len()),
-        };
-        out.push_str(&format!(
-            "{what} · last {} run{} in {}\n",
-            this.runs.len(),
-            if this.runs.len() == 1 { "" } else { "s" },
-            this.runs_dir.display()
-        ));
+        let several = title(&mut out, this);
         let mut rows = vec![vec![
             "WHEN (UTC)".to_string(),
             "DRILL".into(),
@@ -111,6 +120,7 @@ pub(crate) fn history(this: &History) -> String {
             }
             let outcome = match run.outcome {
                 RunOutcome::Crashed => "crashed (incomplete)".to_string(),
+                RunOutcome::Running => "running".to_string(),
                 other => other.label().to_string(),
             };
             rows.push(vec![

@@ -155,7 +155,7 @@ fn reasons(html: &mut String, record: &RunRecord) {
     }
     let title = match record.outcome {
         RunOutcome::Passed => "Notes",
-        RunOutcome::Crashed => "Why this run is incomplete",
+        RunOutcome::Crashed | RunOutcome::Running => "Why this run is incomplete",
         _ => "Why it failed",
     };
     html.push_str(&format!(
@@ -733,7 +733,7 @@ fn step_data(n: usize, p: &Placed<'_>) -> StepData {
 }
 
 /// A tick interval that puts 5 to 10 labels on the axis.
-fn tick_for(span: u64) -> u64 {
+pub(crate) fn tick_for(span: u64) -> u64 {
     const NICE: [u64; 22] = [
         1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000,
         120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,

@@ -1,7 +1,9 @@
 //! The reporter that writes the journal and the final record. One JSON line
 //! per finished step as the run goes (the format is `record::journal`'s),
-//! so a crash loses no finished step; the record is written atomically at
-//! the end, then the journal is removed.
+//! so a crash loses no finished step; the record (and its copy in the run
+//! store) is written atomically at the end, then the journal is removed.
+//! The journal was claimed before the run started (`record::live`): it
+//! stays locked until then, so `history` shows the run as running.
 //!
 //! A step of the drill's list is written as it finishes. The sub-steps of
 //! a parallel group reach the file within [`FLUSH_EVERY`], from a small
@@ -16,11 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::record::RunRecord;
-use crate::record::files::write_record;
-use crate::record::journal::{Header, STEP_LINE_PREFIX, journal_path_for, step_line_fields};
+use crate::record::files::RecordPaths;
+use crate::record::journal::{STEP_LINE_PREFIX, step_line_fields};
 use crate::redact::redact;
 use crate::run::event::{Event, Observer};
 
@@ -29,9 +29,14 @@ pub(crate) const FLUSH_EVERY: Duration = Duration::from_millis(20);
 
 /// Writes the journal and the record of one run.
 pub(crate) struct Journal {
-    record_path: PathBuf,
+    paths: RecordPaths,
     shared: Arc<Shared>,
     flusher: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The journal's lock, held until the record is written (a clone of
+    /// the journal's file: the lock lives as long as one is open).
+    lock: Mutex<Option<File>>,
+    /// The record and its copy are written.
+    written: AtomicBool,
 }
 
 /// What the run and the flusher thread share.
@@ -46,19 +51,34 @@ struct Shared {
 }
 
 impl Journal {
-    pub(crate) fn new(record_path: PathBuf) -> Self {
-        let journal_path = journal_path_for(&record_path);
+    /// The journal of a run whose record goes to `paths`: `claimed` is the
+    /// journal, its header written and its lock held (`claim_journal`).
+    pub(crate) fn new(paths: RecordPaths, claimed: File) -> Self {
+        let journal_path = paths.journal();
+        let lock = claimed.try_clone().ok();
         Journal {
-            record_path,
+            paths,
             shared: Arc::new(Shared {
                 journal_path,
-                file: Mutex::new(None),
+                file: Mutex::new(Some(BufWriter::new(claimed))),
                 problem: Mutex::new(None),
                 dirty: AtomicBool::new(false),
                 done: AtomicBool::new(false),
             }),
             flusher: Mutex::new(None),
+            lock: Mutex::new(lock),
+            written: AtomicBool::new(false),
         }
+    }
+
+    /// Where the record goes.
+    pub(crate) fn paths(&self) -> &RecordPaths {
+        &self.paths
+    }
+
+    /// Whether the record was written (once the run has finished).
+    pub(crate) fn written(&self) -> bool {
+        self.written.load(Ordering::Acquire)
     }
 
     /// The first write problem, if any: the run goes on, but the user must
@@ -69,13 +89,6 @@ impl Journal {
 
     fn fail(&self, what: &str, err: impl std::fmt::Display) {
         self.shared.fail(what, err);
-    }
-
-    fn append(&self, line: &impl Serialize) {
-        match serde_json::to_string(line) {
-            Ok(text) => self.append_line("", &text),
-            Err(err) => self.fail("cannot encode a journal line", err),
-        }
     }
 
     /// Buffers a line, `prefix` (firedrill's own words) then `text` with
@@ -93,28 +106,6 @@ impl Journal {
         match result {
             Ok(()) => self.shared.dirty.store(true, Ordering::Release),
             Err(err) => self.shared.write_failed(err),
-        }
-    }
-
-    fn start(&self, header: &Header) {
-        let journal_path = &self.shared.journal_path;
-        if let Some(dir) = journal_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Err(err) = std::fs::create_dir_all(dir) {
-                return self.fail(&format!("cannot create {}", dir.display()), err);
-            }
-        }
-        match File::create(journal_path) {
-            Ok(file) => {
-                if let Ok(mut guard) = self.shared.file.lock() {
-                    *guard = Some(BufWriter::new(file));
-                }
-                self.append(header);
-                self.shared.flush();
-            }
-            Err(err) => self.fail(
-                &format!("cannot create the journal {}", journal_path.display()),
-                err,
-            ),
         }
     }
 
@@ -141,7 +132,7 @@ impl Journal {
             Ok(handle) => *flusher = Some(handle),
             Err(err) => {
                 drop(flusher);
-                self.fail("cannot start the journal's writer thread", err);
+                self.fail("cannot start the journal's writer thread: ", err);
             }
         }
     }
@@ -164,16 +155,37 @@ impl Journal {
         }
     }
 
+    /// Writes the record and its store copy, then removes the journal —
+    /// unless the record could not be written: then the journal stays,
+    /// with every finished step, for `report` and `--resume`.
     fn finish(&self, record: &RunRecord) {
         self.close_journal();
-        match write_record(&self.record_path, record) {
+        match self.paths.write(record) {
             Ok(()) => {
+                self.written.store(true, Ordering::Release);
                 let _ = std::fs::remove_file(&self.shared.journal_path);
             }
-            Err(err) => self.fail(
-                &format!("cannot write the record {}", self.record_path.display()),
-                err,
-            ),
+            Err(problems) => {
+                let journal = self.shared.journal_path.display();
+                let kept = if std::path::Path::new(&self.paths.record).exists() {
+                    String::new()
+                } else {
+                    format!(
+                        "; nothing is lost: the journal {journal} keeps every finished step \
+                         (`firedrill report {journal}` renders it, `firedrill run DRILL --resume {journal}` \
+                         continues the run)"
+                    )
+                };
+                self.fail(&problems.join("; "), kept);
+            }
+        }
+        self.release();
+    }
+
+    /// Lets go of the journal's lock: the run is over.
+    fn release(&self) {
+        if let Ok(mut lock) = self.lock.lock() {
+            lock.take();
         }
     }
 }
@@ -183,20 +195,26 @@ impl Drop for Journal {
     /// buffered on disk.
     fn drop(&mut self) {
         self.close_journal();
+        self.release();
     }
 }
 
 impl Shared {
+    /// Keeps the first problem, which the run prints as its one error
+    /// (so it is not logged as well).
     fn fail(&self, what: &str, err: impl std::fmt::Display) {
+        tracing::debug!("{what}{err}");
         if let Ok(mut problem) = self.problem.lock() {
-            problem.get_or_insert_with(|| format!("{what}: {err}"));
+            problem.get_or_insert_with(|| format!("{what}{err}"));
         }
-        tracing::error!("{what}: {err}");
     }
 
     fn write_failed(&self, err: std::io::Error) {
         self.fail(
-            &format!("cannot write the journal {}", self.journal_path.display()),
+            &format!(
+                "the run record is incomplete: cannot write the journal {}: ",
+                self.journal_path.display()
+            ),
             err,
         );
     }
@@ -220,12 +238,6 @@ impl Shared {
 impl Observer for Journal {
     fn on_event(&self, event: &Event<'_>) {
         match event {
-            Event::RunStarted {
-                drill,
-                run_id,
-                started_at,
-                ..
-            } => self.start(&Header::new(drill, run_id, started_at)),
             Event::StepFinished { step } => {
                 match serde_json::to_string(step) {
                     Ok(json) => {
@@ -237,7 +249,7 @@ impl Observer for Journal {
                             self.shared.flush();
                         }
                     }
-                    Err(err) => self.fail("cannot encode a journal line", err),
+                    Err(err) => self.fail("cannot encode a journal line: ", err),
                 }
             }
             Event::GroupStarted { .. } => self.start_flusher(),

@@ -33,6 +33,7 @@ fn header(out: &mut String, record: &RunRecord) {
         RunOutcome::Failed => ("❌", "failed"),
         RunOutcome::Interrupted => ("⚠️", "interrupted"),
         RunOutcome::Crashed => ("💥", "crashed (incomplete record)"),
+        RunOutcome::Running => ("⏳", "running (the steps so far)"),
     };
     out.push_str(&format!(
         "## {icon} firedrill · {}: {word}\n\n",
@@ -92,7 +93,7 @@ fn totals(out: &mut String, record: &RunRecord) {
     if !record.reasons.is_empty() {
         let title = match record.outcome {
             RunOutcome::Passed => "Notes",
-            RunOutcome::Crashed => "Why it is incomplete",
+            RunOutcome::Crashed | RunOutcome::Running => "Why it is incomplete",
             _ => "Why it failed",
         };
         out.push_str(&format!("**{title}**\n\n"));

@@ -21,6 +21,7 @@ pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod metrics;
 pub(crate) mod terminal;
+pub(crate) mod trend_html;
 
 use std::path::Path;
 

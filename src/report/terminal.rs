@@ -2,13 +2,14 @@
 //! plain lines otherwise, and the closing summary.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::after_run::AfterRun;
+use super::journal::Journal;
 use crate::kind::StepKind;
 use crate::record::format::duration_ms;
 use crate::record::{Outcome, Phase, RunOutcome, RunRecord, StepRecord};
@@ -194,16 +195,30 @@ impl Observer for Warnings {
 /// The closing table on stdout, with the comparison with the baseline,
 /// once [`AfterRun`] has judged the run (it must observe first).
 pub(crate) struct Summary {
-    record_path: PathBuf,
+    journal: Arc<Journal>,
     after_run: Arc<AfterRun>,
 }
 
 impl Summary {
-    pub(crate) fn new(record_path: PathBuf, after_run: Arc<AfterRun>) -> Self {
-        Summary {
-            record_path,
-            after_run,
+    /// `journal` writes the record (it must observe first).
+    pub(crate) fn new(journal: Arc<Journal>, after_run: Arc<AfterRun>) -> Self {
+        Summary { journal, after_run }
+    }
+
+    /// Where the record is, or why it is not.
+    fn record_lines(&self) -> String {
+        let paths = self.journal.paths();
+        if !self.journal.written() {
+            return format!(
+                "record: not written (see the error below); journal: {}\n",
+                paths.journal().display()
+            );
         }
+        let mut out = format!("record: {}\n", paths.record.display());
+        if let Some(copy) = &paths.store_copy {
+            out.push_str(&format!("stored: {}\n", copy.display()));
+        }
+        out
     }
 }
 
@@ -215,8 +230,9 @@ impl Observer for Summary {
         self.after_run.with_verdict(|verdict| {
             let record = verdict.failed_record.as_ref().unwrap_or(record);
             print!(
-                "{}{}",
-                summary(record, Some(&self.record_path)),
+                "{}{}{}",
+                summary(record, None),
+                self.record_lines(),
                 super::history::comparison(&verdict.comparison)
             );
         });
@@ -467,6 +483,7 @@ fn totals(record: &RunRecord) -> String {
         RunOutcome::Failed => "FAILED",
         RunOutcome::Interrupted => "INTERRUPTED",
         RunOutcome::Crashed => "CRASHED (incomplete: rebuilt from the journal)",
+        RunOutcome::Running => "RUNNING (the steps so far, read from the journal)",
     };
     let budget = match record.budget_ms {
         Some(b) if record.over_budget => format!(" (over its budget of {})", duration_ms(b)),

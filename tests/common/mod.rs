@@ -135,6 +135,7 @@ impl DemoApp {
             .args(extra)
             .env("TARGET_URL", &self.url)
             .env("DEMO_ADMIN_TOKEN", &self.token)
+            .env("FIREDRILL_RUNS_DIR", shared_runs_dir())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -188,7 +189,9 @@ pub(crate) fn send_signal(child: &std::process::Child, name: &str) {
         .expect("kill");
 }
 
-/// The firedrill binary with a clean environment for its knobs.
+/// The firedrill binary with a clean environment for its knobs. Its run
+/// store is [`shared_runs_dir`] unless the test names one: a run with
+/// `--report` keeps a copy there, never in the checkout.
 pub(crate) fn firedrill() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("firedrill").expect("firedrill binary");
     cmd.env_remove("RUST_LOG")
@@ -200,8 +203,15 @@ pub(crate) fn firedrill() -> assert_cmd::Command {
         .env_remove("FIREDRILL_PUSHGATEWAY")
         .env_remove("FIREDRILL_METRICS_JOB")
         .env("FIREDRILL_OPERATOR", "tester")
+        .env("FIREDRILL_RUNS_DIR", shared_runs_dir())
         .timeout(Duration::from_secs(120));
     cmd
+}
+
+/// The run store of tests that do not look at theirs, under cargo's
+/// temporary directory for integration tests.
+pub(crate) fn shared_runs_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("runs")
 }
 
 /// Writes a drill into `dir` and returns its path.
@@ -392,4 +402,60 @@ pub(crate) fn run_to_record(
         stdout,
         read_record(report),
     )
+}
+
+/// Headless Chromium on a page: its DOM after the script ran, and the
+/// console messages it logged. Fails (never skips) without Chromium.
+pub(crate) fn chromium(page: &Path, extra: &[&str], fragment: &str) -> (String, Vec<String>) {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}{fragment}", page.display());
+    let output = assert_cmd::Command::new("chromium")
+        .args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(&url)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap_or_else(|err| {
+            panic!("cannot run chromium ({err}): install it with scripts/ensure-chromium")
+        });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "chromium failed on {url}:\n{stderr}"
+    );
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .map(str::to_string)
+        .collect();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        console,
+    )
+}
+
+/// Nothing in the page may reach the network: no external resources.
+pub(crate) fn assert_self_contained(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for pattern in [
+        " src=",
+        " href=",
+        "<link",
+        "@import",
+        "url(",
+        "fetch(",
+        "xmlhttprequest",
+        "<iframe",
+    ] {
+        assert!(!lower.contains(pattern), "the page uses {pattern:?}");
+    }
 }
