@@ -39,6 +39,19 @@ pub enum Command {
     History(HistoryArgs),
     /// Write the drill as a Markdown runbook for people (nothing runs).
     Runbook(RunbookArgs),
+    /// Print the JSON Schema of the drill format (or of the run record),
+    /// for editors and scripts.
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The run record's schema instead of the drill format's.
+    #[arg(long)]
+    pub record: bool,
+    /// Write the schema here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

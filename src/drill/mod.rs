@@ -5,6 +5,7 @@
 pub mod diagnostic;
 pub(crate) mod model;
 pub(crate) mod parse;
+pub(crate) mod schema;
 pub(crate) mod spanned;
 pub mod template;
 pub(crate) mod validate;
