@@ -42,6 +42,11 @@ pub enum Command {
     /// Print the JSON Schema of the drill format (or of the run record),
     /// for editors and scripts.
     Schema(SchemaArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or
+    /// powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), for `man -l -` or a man directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +55,20 @@ pub struct SchemaArgs {
     #[arg(long)]
     pub record: bool,
     /// Write the schema here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write the man page here instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }

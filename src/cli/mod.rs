@@ -8,8 +8,10 @@
 
 mod args;
 mod check;
+mod completions;
 mod config;
 mod history;
+mod man;
 mod plan;
 mod report;
 mod run;
@@ -21,7 +23,8 @@ use std::io::IsTerminal;
 
 pub use args::Cli;
 use args::{
-    Command, CompareArgs, DrillArgs, HistoryArgs, ReportArgs, RunArgs, RunbookArgs, SchemaArgs,
+    Command, CompareArgs, CompletionsArgs, DrillArgs, HistoryArgs, ManArgs, ReportArgs, RunArgs,
+    RunbookArgs, SchemaArgs,
 };
 pub use config::new_run_id;
 
@@ -51,6 +54,8 @@ pub fn main(cli: Cli) -> i32 {
         Command::Runbook(args) => runbook::runbook(&args),
         Command::Run(args) => run::run(&args),
         Command::Schema(args) => schema::schema(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => man::man(&args),
     }
 }
 
