@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "schema",
     "completions",
     "man",
+    "init",
 ];
 
 /// `firedrill ARGS…`: its standard output (it must succeed).
@@ -70,10 +71,10 @@ fn the_bash_script_parses_and_completes_every_command() {
     for command in COMMANDS {
         assert!(script.contains(command), "bash completes no `{command}`");
     }
-    for format in ["terminal", "junit", "markdown", "html"] {
+    for template in ["http", "docker", "swarm", "new-engineer"] {
         assert!(
-            script.contains(format),
-            "bash completes no format `{format}`"
+            script.contains(template),
+            "bash completes no template `{template}`"
         );
     }
 }
@@ -84,13 +85,13 @@ fn the_bash_script_really_completes_in_bash() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("firedrill.bash");
     std::fs::write(&file, script).unwrap();
-    // What bash does on `firedrill sch<TAB>` and `firedrill run d.yaml --manual <TAB>`.
+    // What bash does on `firedrill sch<TAB>` and `firedrill init --template <TAB>`.
     let probe = format!(
         "source {}\n\
          COMP_WORDS=(firedrill sch); COMP_CWORD=1; COMP_LINE='firedrill sch'; COMP_POINT=13\n\
          _firedrill firedrill sch firedrill; echo \"${{COMPREPLY[*]}}\"\n\
-         COMP_WORDS=(firedrill run d.yaml --manual ''); COMP_CWORD=4\n\
-         _firedrill firedrill '' --manual; echo \"${{COMPREPLY[*]}}\"\n",
+         COMP_WORDS=(firedrill init --template ''); COMP_CWORD=3\n\
+         _firedrill firedrill '' --template; echo \"${{COMPREPLY[*]}}\"\n",
         file.display()
     );
     let output = Command::new(shell("bash"))
@@ -100,7 +101,11 @@ fn the_bash_script_really_completes_in_bash() {
     let text = String::from_utf8_lossy(&output.stdout);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("schema"), "{text}");
-    assert_eq!(lines.next(), Some("skip fail done"), "{text}");
+    assert_eq!(
+        lines.next(),
+        Some("http docker swarm new-engineer"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -162,7 +167,7 @@ fn the_man_page_renders_without_warnings_and_holds_every_command() {
         let heading = format!("FIREDRILL {}", command.to_uppercase());
         assert!(text.contains(&heading), "no section {heading}:\n{text}");
     }
-    for words in ["--record", "powershell", "Exit codes"] {
+    for words in ["--template", "--record", "new-engineer", "Exit codes"] {
         assert!(text.contains(words), "the man page lacks {words}:\n{text}");
     }
 }
@@ -178,7 +183,7 @@ fn man_writes_the_file_given_with_o() {
 #[test]
 fn help_and_readme_name_the_new_commands() {
     let help = stdout_of(&["--help"]);
-    for command in ["schema", "completions", "man"] {
+    for command in ["schema", "completions", "man", "init"] {
         assert!(
             help.lines().any(|l| l.trim_start().starts_with(command)),
             "`firedrill --help` does not list {command}:\n{help}"
@@ -197,6 +202,7 @@ fn help_and_readme_name_the_new_commands() {
         "firedrill schema [--record] [-o FILE]",
         "firedrill completions bash|zsh|fish|elvish|powershell",
         "firedrill man [-o FILE]",
+        "firedrill init [NAME] [--template http|docker|swarm|new-engineer]",
     ] {
         assert!(
             block.contains(line),
@@ -206,6 +212,7 @@ fn help_and_readme_name_the_new_commands() {
     for (heading, placeholder) in [
         ("### Editor schema", "<!-- schema:"),
         ("### Shell completions and man page", "<!-- completions:"),
+        ("### Starting a drill", "<!-- init:"),
     ] {
         let at = readme
             .find(heading)

@@ -11,6 +11,7 @@ mod check;
 mod completions;
 mod config;
 mod history;
+mod init;
 mod man;
 mod plan;
 mod report;
@@ -23,8 +24,8 @@ use std::io::IsTerminal;
 
 pub use args::Cli;
 use args::{
-    Command, CompareArgs, CompletionsArgs, DrillArgs, HistoryArgs, ManArgs, ReportArgs, RunArgs,
-    RunbookArgs, SchemaArgs,
+    Command, CompareArgs, CompletionsArgs, DrillArgs, HistoryArgs, InitArgs, ManArgs, ReportArgs,
+    RunArgs, RunbookArgs, SchemaArgs, Template,
 };
 pub use config::new_run_id;
 
@@ -56,6 +57,7 @@ pub fn main(cli: Cli) -> i32 {
         Command::Schema(args) => schema::schema(&args),
         Command::Completions(args) => completions::completions(&args),
         Command::Man(args) => man::man(&args),
+        Command::Init(args) => init::init(&args),
     }
 }
 
