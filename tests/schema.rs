@@ -244,6 +244,7 @@ const STRUCTURAL: &[&str] = &[
     "01-unknown-step-field.yaml",
     "02-unknown-top-level.yaml",
     "03-missing-steps.yaml",
+    "04-empty-steps.yaml",
     "05-no-kind.yaml",
     "06-two-kinds.yaml",
     "07-bad-duration.yaml",

@@ -215,6 +215,7 @@ pub(crate) struct Drill {
     pub defaults: Defaults,
     /// The steps, in order. Every step has exactly one kind: `http`, `exec`, `docker`, `manual`,
     /// `sleep` or `parallel`.
+    #[schemars(length(min = 1))]
     pub steps: Spanned<Vec<LocatedStep>>,
     /// Steps that always run: after success, failure or Ctrl-C.
     #[serde(default)]
@@ -678,6 +679,7 @@ impl<'de> Deserialize<'de> for CaptureSpec {
 pub(crate) struct ParallelGroup {
     /// At most this many branches at once (default: all, up to 64).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub max: Option<Spanned<u32>>,
     /// `{ range: [1, 20] }`, a list, or `"${a_captured_list}"`: each item is a branch that runs
     /// the sub-steps in order, with `${item}` set.
