@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// What a step does. Serialized as the key written in the drill file
 /// (`"http"`, `"exec"`, …), which is also what run records have always
 /// stored, so old records load unchanged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StepKind {
     /// An HTTP request against the target.

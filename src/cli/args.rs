@@ -40,6 +40,65 @@ pub enum Command {
     History(HistoryArgs),
     /// Write the drill as a Markdown runbook for people (nothing runs).
     Runbook(RunbookArgs),
+    /// Print the JSON Schema of the drill format (or of the run record),
+    /// for editors and scripts.
+    Schema(SchemaArgs),
+    /// Print a shell completion script: bash, zsh, fish, elvish or
+    /// powershell.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), for `man -l -` or a man directory.
+    Man(ManArgs),
+    /// Write a starter drill that passes `check` and runs against
+    /// demo-app as written.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The run record's schema instead of the drill format's.
+    #[arg(long)]
+    pub record: bool,
+    /// Write the schema here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write the man page here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The drill's name; the file is NAME.yaml (or NAME itself when it
+    /// ends in .yaml, .yml or .json).
+    #[arg(default_value = "my-drill")]
+    pub name: String,
+    /// What the drill starts from.
+    #[arg(long, short, value_enum, default_value = "http")]
+    pub template: Template,
+}
+
+/// The starter drills of `firedrill init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Template {
+    /// HTTP steps against demo-app: a tenant, a role, a backup, cleanup.
+    Http,
+    /// demo-app in a container: run, check, restart, copy the data out, sweep.
+    Docker,
+    /// demo-app as a Swarm service: create, roll out version 2, sweep.
+    Swarm,
+    /// Manual steps between automated ones, with an answers file for CI.
+    NewEngineer,
 }
 
 #[derive(Debug, Args)]

@@ -8,18 +8,25 @@
 
 mod args;
 mod check;
+mod completions;
 mod config;
 mod history;
+mod init;
+mod man;
 mod plan;
 mod report;
 mod run;
 mod runbook;
+mod schema;
 mod signals;
 
 use std::io::IsTerminal;
 
 pub use args::Cli;
-use args::{Command, CompareArgs, DrillArgs, HistoryArgs, ReportArgs, RunArgs, RunbookArgs};
+use args::{
+    Command, CompareArgs, CompletionsArgs, DrillArgs, HistoryArgs, InitArgs, ManArgs, ReportArgs,
+    RunArgs, RunbookArgs, SchemaArgs, Template,
+};
 pub use config::new_run_id;
 
 use crate::drill::inputs::Inputs;
@@ -48,6 +55,33 @@ pub fn main(cli: Cli) -> i32 {
         Command::History(args) => history::history(&args),
         Command::Runbook(args) => runbook::runbook(&args),
         Command::Run(args) => run::run(&args),
+        Command::Schema(args) => schema::schema(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => man::man(&args),
+        Command::Init(args) => init::init(&args),
+    }
+}
+
+/// Writes `text` to `output` (atomically) or to standard output.
+fn emit(output: Option<&std::path::Path>, text: &[u8]) -> i32 {
+    use std::io::Write;
+    if let Some(path) = output {
+        return match crate::record::files::write_atomically(path, text) {
+            Ok(()) => exit::PASSED,
+            Err(err) => {
+                eprintln!("error: cannot write {}: {err}", path.display());
+                exit::FAILED
+            }
+        };
+    }
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Ok(()) => exit::PASSED,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => exit::PASSED,
+        Err(err) => {
+            eprintln!("error: cannot write to standard output: {err}");
+            exit::FAILED
+        }
     }
 }
 

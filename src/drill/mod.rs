@@ -6,6 +6,7 @@ pub mod diagnostic;
 pub mod inputs;
 pub(crate) mod model;
 pub(crate) mod parse;
+pub(crate) mod schema;
 pub(crate) mod spanned;
 pub mod template;
 pub(crate) mod validate;

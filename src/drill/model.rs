@@ -11,6 +11,7 @@ use std::time::Duration;
 pub(crate) use super::spanned::{Location, Spanned};
 pub(crate) use crate::kind::StepKind;
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -174,37 +175,49 @@ where
 /// keep up to twice the room it needs.
 pub(crate) type LocatedStep = Spanned<Box<Step>>;
 
-/// A whole drill file.
-#[derive(Debug, Deserialize)]
+/// A drill: steps that firedrill runs against a real target, timing every one (see the README's
+/// "Writing a drill").
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Drill {
-    /// The drill's name: runs of the same name are compared with each other.
+    /// The drill's name: runs of the same name are compared.
     pub drill: Spanned<String>,
+    /// What the drill rehearses, in a sentence.
     #[serde(default)]
     pub description: Option<String>,
     /// Default owner of every step.
     #[serde(default)]
     pub owner: Option<String>,
-    /// Soft budget for the whole drill.
+    /// Soft budget for the whole drill: going over it is flagged, and fails the run only with
+    /// `--strict`.
     #[serde(default)]
     pub budget: Option<Spanned<HumanDuration>>,
-    /// Hard limit for the steps: past it they stop, cleanup runs, the run
-    /// fails.
+    /// Hard limit: past it the steps stop, cleanup runs, the run fails.
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
+    /// Where the drill's HTTP and Docker calls go.
     #[serde(default)]
     pub target: Target,
-    /// Several Docker engines by name (`primary: unix:///…`), instead of
-    /// `target.docker`; the first is the default of every Docker step.
+    /// Several Docker engines by name (`primary: unix:///var/run/docker.sock`), instead of
+    /// `target.docker`; the first one is the default.
     #[serde(default)]
     pub engines: Option<Spanned<IndexMap<String, Spanned<String>>>>,
+    /// Secrets by name, each `{ env: NAME }` or `{ file: path }`; used as `${secret.NAME}`, never
+    /// printed.
     #[serde(default)]
     pub secrets: IndexMap<String, Spanned<SecretSource>>,
+    /// Vars by name, used as `${name}`; they resolve top to bottom, so a var may use only the
+    /// vars above it.
     #[serde(default)]
     pub vars: IndexMap<String, Spanned<Value>>,
+    /// Settings every step inherits unless it says otherwise: `timeout`, `retry`, `max_response`.
     #[serde(default)]
     pub defaults: Defaults,
+    /// The steps, in order. Every step has exactly one kind: `http`, `exec`, `docker`, `manual`,
+    /// `sleep` or `parallel`.
+    #[schemars(length(min = 1))]
     pub steps: Spanned<Vec<LocatedStep>>,
+    /// Steps that always run: after success, failure or Ctrl-C.
     #[serde(default)]
     pub cleanup: Vec<LocatedStep>,
 }
@@ -220,23 +233,25 @@ impl Drill {
 }
 
 /// Where the drill's HTTP and Docker calls go.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Target {
+    /// The base URL relative `url`s of `http` steps are joined to.
     #[serde(default)]
     pub base_url: Option<Spanned<String>>,
-    /// Headers sent with every HTTP step (step headers win).
+    /// Headers sent with every HTTP step (a step's own headers win).
     #[serde(default)]
     pub headers: IndexMap<String, Spanned<String>>,
-    /// Docker engine address; `DOCKER_HOST` or the local socket when absent.
+    /// Where the Docker engine is (`unix://`, `tcp://`, `ssh://`); else `DOCKER_HOST`, else
+    /// `unix:///var/run/docker.sock`.
     #[serde(default)]
     pub docker: Option<Spanned<String>>,
-    /// `true` turns TLS certificate checks off for every HTTP step: an
-    /// explicit opt-in that warns on stderr and in the record.
+    /// `true` turns TLS certificate verification off for every HTTP step of the drill: an
+    /// explicit opt-in, warned about on stderr and in the record.
     #[serde(default)]
     pub insecure: Option<Spanned<bool>>,
-    /// A PEM file of CA certificates trusted besides the system's, for a
-    /// target with a private CA.
+    /// A PEM file of one or more CA certificates, trusted besides the system's, for a target with
+    /// a private CA.
     #[serde(default)]
     pub ca_file: Option<Spanned<String>>,
 }
@@ -249,66 +264,92 @@ impl Target {
 }
 
 /// Where a secret's value comes from. Secrets are never written in the drill.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SecretSource {
+    /// The environment variable that holds the secret.
     #[serde(default)]
     pub env: Option<String>,
+    /// The file that holds the secret.
     #[serde(default)]
     pub file: Option<String>,
 }
 
 /// Settings every step inherits unless it says otherwise.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Defaults {
+    /// The timeout of one attempt of every step (default 30s; manual steps 1h).
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
+    /// The retry of every step that sets none.
     #[serde(default)]
     pub retry: Option<Spanned<Retry>>,
-    /// The largest HTTP response body, and exec output, a step accepts
-    /// (default 10MiB): larger ones are cut with an error, never buffered.
+    /// The largest HTTP response body a step reads, and the most output an `exec` or Docker
+    /// `exec` step keeps (default 10MiB).
     #[serde(default)]
     pub max_response: Option<Spanned<ByteSize>>,
 }
 
 /// One step: common fields plus exactly one kind key.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::one_kind)]
 pub(crate) struct Step {
+    /// The step's name; a step without a name is named after what it does.
     #[serde(default)]
     pub name: Option<Spanned<String>>,
 
     // The kinds: exactly one must be present.
     // Boxed: a drill holds thousands of steps, and moving a fat struct
     // through the deserializer's layers showed up as memcpy in profiles.
+    /// An HTTP request against the target.
     #[serde(default)]
     pub http: Option<Spanned<Box<HttpAction>>>,
+    /// A local program: `argv` (a list, run directly) or `shell` (a string for `sh -c`, only when
+    /// you ask for it).
     #[serde(default)]
     pub exec: Option<Spanned<Box<ExecAction>>>,
+    /// A step a person does: the instructions, templated (`Open ${target.base_url}/admin and
+    /// check ${tenant} is listed.`).
     #[serde(default)]
     pub manual: Option<Spanned<String>>,
+    /// A pause: a duration, `sleep: 2s`.
     #[serde(default)]
     pub sleep: Option<Spanned<HumanDuration>>,
+    /// A Docker action: a verb and its subject, with the verb's fields beside it.
     #[serde(default)]
     pub docker: Option<Spanned<Box<DockerAction>>>,
+    /// Sub-steps run concurrently.
     #[serde(default)]
     pub parallel: Option<Spanned<Box<ParallelGroup>>>,
 
+    /// What the result must look like. `http`: `status`, `headers`, `json`, `body_contains`.
+    /// `exec`: `exit_code`, `stdout_contains`, `stderr_contains`, `stdout_matches`.
     #[serde(default)]
     pub expect: Option<Spanned<Box<Expect>>>,
+    /// Values taken from the result by name, usable as `${name}` after the step.
     #[serde(default, deserialize_with = "compact_map")]
     pub capture: IndexMap<String, Spanned<CaptureSpec>>,
+    /// Repeats the step until its expectations pass (`for` or `attempts` is required); every
+    /// attempt is counted in the record.
     #[serde(default)]
     pub retry: Option<Spanned<Retry>>,
+    /// Cuts one attempt (default: `defaults.timeout`, else 30s; manual steps 1h).
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
+    /// Soft budget: going over it is flagged, and fails the run only with `--strict`.
     #[serde(default)]
     pub budget: Option<Spanned<HumanDuration>>,
+    /// Who owns the step (default: the drill's `owner`).
     #[serde(default)]
     pub owner: Option<String>,
+    /// Polls after the step until the URL answers 2xx (for deploys and restarts): `{ http:
+    /// /health, for: 30s, every: 250ms }`.
     #[serde(default)]
     pub wait: Option<Spanned<Wait>>,
+    /// Runs the step only when true: `"${mode} == full"` (or `!=`, or a single value that is
+    /// false when empty, `false`, `0`, `no` or `null`).
     #[serde(default)]
     pub when: Option<Spanned<String>>,
 }
@@ -381,87 +422,116 @@ impl Step {
 }
 
 /// An HTTP request against the target.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HttpAction {
+    /// The HTTP method (default GET).
     #[serde(default)]
     pub method: Option<Spanned<String>>,
+    /// Relative to `target.base_url`, or absolute.
     pub url: Spanned<String>,
+    /// Request headers (over the target's).
     #[serde(default, deserialize_with = "compact_map")]
     pub headers: IndexMap<String, Spanned<String>>,
+    /// Query parameters by name.
     #[serde(default, deserialize_with = "compact_map")]
     pub query: IndexMap<String, Spanned<Value>>,
+    /// A JSON body.
     #[serde(default)]
     pub json: Option<Spanned<Value>>,
+    /// A text body.
     #[serde(default)]
     pub body: Option<Spanned<String>>,
+    /// A form body (`application/x-www-form-urlencoded`).
     #[serde(default)]
     pub form: Option<Spanned<Box<IndexMap<String, Value>>>>,
+    /// `{ bearer: … }` or `{ basic: { user, password } }`, replacing the target's
+    /// `Authorization`.
     #[serde(default)]
     pub auth: Option<Spanned<Box<HttpAuth>>>,
+    /// Cuts this request (over the step's `timeout`).
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
-    /// This request's response-size limit, over `defaults.max_response`.
+    /// This request's response size limit, over `defaults.max_response`.
     #[serde(default)]
     pub max_response: Option<Spanned<ByteSize>>,
 }
 
 /// Credentials for one request; the values are usually `${secret.X}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HttpAuth {
+    /// A bearer token, usually `${secret.NAME}`.
     #[serde(default)]
     pub bearer: Option<Spanned<String>>,
+    /// HTTP basic credentials: `{ user, password }`.
     #[serde(default)]
     pub basic: Option<BasicAuth>,
 }
 
 /// HTTP basic credentials.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BasicAuth {
+    /// The user name.
     pub user: Spanned<String>,
+    /// The password, usually `${secret.NAME}`.
     #[serde(default)]
     pub password: Option<Spanned<String>>,
 }
 
 /// A local program: an argv list, or a shell string only when asked for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [{ "required": ["argv"] }, { "required": ["shell"] }]))]
 pub(crate) struct ExecAction {
+    /// The program and its arguments, run directly: templated values never go through a shell.
     #[serde(default)]
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    /// A string for `sh -c`, only when you ask for it.
     #[serde(default)]
     pub shell: Option<Spanned<String>>,
+    /// Environment variables for the program.
     #[serde(default, deserialize_with = "compact_map")]
     pub env: IndexMap<String, Spanned<String>>,
+    /// The directory the program runs in.
     #[serde(default)]
     pub cwd: Option<Spanned<String>>,
+    /// Cuts the program (over the step's `timeout`).
     #[serde(default)]
     pub timeout: Option<Spanned<HumanDuration>>,
 }
 
 /// What a step's result must look like. Which fields apply depends on the
 /// kind; validation says which field belongs to which kind.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Expect {
     // http
+    /// `http`: a code or a list; without it anything below 400 passes.
     #[serde(default)]
     pub status: Option<Spanned<StatusSpec>>,
+    /// `http`: header name → a value or a matcher.
     #[serde(default, deserialize_with = "compact_map")]
     pub headers: IndexMap<String, Spanned<Value>>,
+    /// `http`: JSONPath (RFC 9535, `$.items[0].name`) → a value or a matcher; a path that matches
+    /// several nodes compares as a list.
     #[serde(default, deserialize_with = "compact_map")]
     pub json: IndexMap<String, Spanned<Value>>,
+    /// `http`: text the body must contain.
     #[serde(default)]
     pub body_contains: Option<Spanned<String>>,
     // exec
+    /// `exec`: the exit code (default 0).
     #[serde(default)]
     pub exit_code: Option<Spanned<i64>>,
+    /// `exec`: text standard output must contain.
     #[serde(default)]
     pub stdout_contains: Option<Spanned<String>>,
+    /// `exec`: text standard error must contain.
     #[serde(default)]
     pub stderr_contains: Option<Spanned<String>>,
+    /// `exec`: a regex standard output must match (`$` matches at the end of the last line).
     #[serde(default)]
     pub stdout_matches: Option<Spanned<String>>,
 }
@@ -552,16 +622,19 @@ impl StatusSpec {
 ///
 /// Written as a bare string (`"$.id"`, `status`, `stdout`) or as a map
 /// (`{ header: … }`, `{ path: …, secret: true }`, `{ stdout_regex: … }`).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CaptureMap {
+    /// A JSONPath into the response body (`$` is the whole body).
     #[serde(default)]
     pub path: Option<String>,
+    /// A response header (`{ header: Location }`).
     #[serde(default)]
     pub header: Option<String>,
+    /// `exec`: a regex on standard output; the value is the first group, or the whole match.
     #[serde(default)]
     pub stdout_regex: Option<String>,
-    /// Redact the captured value everywhere, like a declared secret.
+    /// Treat the captured value as a secret from then on (never stored, masked everywhere).
     #[serde(default)]
     pub secret: bool,
 }
@@ -601,167 +674,227 @@ impl<'de> Deserialize<'de> for CaptureSpec {
 
 /// Steps run concurrently: each sub-step once, or the sub-steps in order
 /// for each item of `for_each` (`${item}` inside), at most `max` at once.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ParallelGroup {
-    /// At most this many branches at once (default: all).
+    /// At most this many branches at once (default: all, up to 64).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub max: Option<Spanned<u32>>,
-    /// `{ range: [1, 20] }`, a list, or `"${a_captured_list}"`.
+    /// `{ range: [1, 20] }`, a list, or `"${a_captured_list}"`: each item is a branch that runs
+    /// the sub-steps in order, with `${item}` set.
     #[serde(default)]
     pub for_each: Option<Spanned<serde_json::Value>>,
-    /// Stop the other branches at the first failure (default true).
+    /// The first failure stops the rest (the default: true); `false` lets the other branches
+    /// finish.
     #[serde(default)]
     pub fail_fast: Option<bool>,
-    /// `{ list_name: capture }`: after the group, `${list_name}` is the list
-    /// of every branch's `capture`, in item order.
+    /// `{ list_name: capture }`: after the group, `${list_name}` is the list of that capture from
+    /// every branch, in item order.
     #[serde(default, deserialize_with = "compact_map")]
     pub collect: IndexMap<String, Spanned<String>>,
+    /// The sub-steps (manual steps cannot run in parallel, and groups do not nest).
     pub steps: Spanned<Vec<LocatedStep>>,
 }
 
 /// A Docker action: a verb and its subject (`run: "demo-app:1"`,
 /// `stop: app`), with the verb's fields beside it. Which fields go with
 /// which verb is checked by validation, each error at its own line.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::one_verb)]
 pub(crate) struct DockerAction {
     // Verbs: exactly one.
+    /// Verb: run a container from this image (never pulled).
     #[serde(default)]
     pub run: Option<Spanned<String>>,
+    /// Verb: start this container.
     #[serde(default)]
     pub start: Option<Spanned<String>>,
+    /// Verb: stop this container (`grace`).
     #[serde(default)]
     pub stop: Option<Spanned<String>>,
+    /// Verb: restart this container (`grace`).
     #[serde(default)]
     pub restart: Option<Spanned<String>>,
+    /// Verb: remove this container (`volumes: true` with its named volumes).
     #[serde(default)]
     pub remove: Option<Spanned<String>>,
+    /// Verb: the rollback primitive: stop this container, recreate it from `image` with the
+    /// configuration it was given, and start it.
     #[serde(default)]
     pub replace: Option<Spanned<String>>,
+    /// Verb: run `argv` in this container; `expect`/`capture` as for `exec`.
     #[serde(default)]
     pub exec: Option<Spanned<String>>,
+    /// Verb: wait for this container (`until: running | healthy | exited`, or `log`) or service
+    /// (`until: converged | rolled_back`).
     #[serde(default)]
     pub wait: Option<Spanned<String>>,
+    /// Verb: copy `path` out of this container into the tar file `to` (a backup).
     #[serde(default)]
     pub copy_out: Option<Spanned<String>>,
+    /// Verb: copy the tar file `from` into this container at `path` (a restore, also into a
+    /// stopped container).
     #[serde(default)]
     pub copy_in: Option<Spanned<String>>,
+    /// Verb: build an image from this context directory (`dockerfile`, `tag`, `args`).
     #[serde(default)]
     pub build: Option<Spanned<String>>,
-    /// `sweep: run`: remove every container, volume, image and service this
-    /// run made.
+    /// Verb: `sweep: run` removes every container, volume, image and service this run created.
     #[serde(default)]
     pub sweep: Option<Spanned<String>>,
-    /// `copy_image: "demo-app:1", from: primary, to: safe`: between engines.
+    /// Verb: move this image from engine `from` to engine `to` without a registry.
     #[serde(default)]
     pub copy_image: Option<Spanned<String>>,
-    /// Which of the drill's `engines:` the action acts on (default: the
-    /// first). Beside the verb, like a field, but checked apart from them.
+    /// Which of the drill's `engines:` the action acts on (default: the first).
     #[serde(default)]
     pub on: Option<Spanned<String>>,
-    /// Swarm services (see `steps::docker::service`).
+    /// Verb: create this Swarm service (`image`, `replicas`, …) and wait until it converges.
     #[serde(default)]
     pub service_create: Option<Spanned<String>>,
+    /// Verb: update this Swarm service (`image`, `env`, `env_remove`, `replicas`, `force`) and
+    /// wait until it converges (or `until: rolled_back`).
     #[serde(default)]
     pub service_update: Option<Spanned<String>>,
+    /// Verb: the engine's rollback of this service to its previous spec.
     #[serde(default)]
     pub service_rollback: Option<Spanned<String>>,
+    /// Verb: scale this service to `replicas`.
     #[serde(default)]
     pub service_scale: Option<Spanned<String>>,
+    /// Verb: remove this service.
     #[serde(default)]
     pub service_remove: Option<Spanned<String>>,
 
     // Fields.
+    /// `run`: the container's name.
     #[serde(default)]
     pub name: Option<Spanned<String>>,
+    /// `replace`, `service_create`, `service_update`: the image (never pulled).
     #[serde(default)]
     pub image: Option<Spanned<String>>,
+    /// `run`, `exec`, `service_create`, `service_update`: environment variables (merged into the
+    /// service's on `service_update`).
     #[serde(default, deserialize_with = "compact_map")]
     pub env: IndexMap<String, Spanned<String>>,
+    /// `run`, `service_create`: the command, a list.
     #[serde(default)]
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `run`: the entrypoint, a list.
     #[serde(default)]
     pub entrypoint: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `run`: `HOST:CONTAINER` or `IP:HOST:CONTAINER`; services: `PUBLISHED:TARGET`.
     #[serde(default)]
     pub ports: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `run`: a list of mounts like `app-data:/data`; `remove`: `true` removes its named volumes.
     #[serde(default)]
     pub volumes: Option<Spanned<VolumesSpec>>,
+    /// `run`, `service_create`: the network (`host` is host networking).
     #[serde(default)]
     pub network: Option<Spanned<String>>,
+    /// `run`, `build`, `service_create`: labels, besides `firedrill.run` and `firedrill.drill`.
     #[serde(default, deserialize_with = "compact_map")]
     pub labels: IndexMap<String, Spanned<String>>,
+    /// `run`, `start`, `restart`, `replace`, `service_create`: `{ http: /health, for: 30s }`
+    /// polls that path on the published port; `{ cmd: [...], interval, timeout, retries }` sets
+    /// an engine healthcheck.
     #[serde(default)]
     pub healthcheck: Option<Spanned<Healthcheck>>,
+    /// `stop`, `restart`, `replace`, `service_create`: how long the container may take to stop.
     #[serde(default)]
     pub grace: Option<Spanned<HumanDuration>>,
+    /// `exec`: the program and its arguments.
     #[serde(default)]
     pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `run`, `exec`: the user.
     #[serde(default)]
     pub user: Option<Spanned<String>>,
+    /// `run`, `exec`: the working directory.
     #[serde(default)]
     pub workdir: Option<Spanned<String>>,
+    /// `wait`: `running`, `healthy`, `exited`, `converged` or `rolled_back`; `service_update`:
+    /// `rolled_back` expects the engine to undo the update.
     #[serde(default)]
     pub until: Option<Spanned<String>>,
+    /// `wait`, service verbs: how long to wait (default 30s, services 2m).
     #[serde(rename = "for", default)]
     pub within: Option<Spanned<HumanDuration>>,
+    /// `wait` with `until: exited`: the exit code expected.
     #[serde(default)]
     pub exit_code: Option<Spanned<i64>>,
+    /// `wait`: text the container's log must show (`times` times).
     #[serde(default)]
     pub log: Option<Spanned<String>>,
+    /// `wait` with `log`: how many times the text must show.
     #[serde(default)]
     pub times: Option<Spanned<u32>>,
+    /// `copy_out`, `copy_in`: the path in the container.
     #[serde(default)]
     pub path: Option<Spanned<String>>,
+    /// `copy_out`: the tar file to write; `copy_image`: the engine to copy to.
     #[serde(default)]
     pub to: Option<Spanned<String>>,
+    /// `copy_in`: the tar file to read; `copy_image`: the engine to copy from.
     #[serde(default)]
     pub from: Option<Spanned<String>>,
+    /// `build`: the Dockerfile, relative to the context.
     #[serde(default)]
     pub dockerfile: Option<Spanned<String>>,
+    /// `build`: the image's tag.
     #[serde(default)]
     pub tag: Option<Spanned<String>>,
+    /// `build`: build arguments.
     #[serde(default, deserialize_with = "compact_map")]
     pub args: IndexMap<String, Spanned<String>>,
 
     // Swarm service fields.
+    /// `service_create`, `service_update`, `service_scale`: how many tasks.
     #[serde(default)]
     pub replicas: Option<Spanned<u64>>,
-    /// `replicated` (the default) or `global`.
+    /// `service_create`: `replicated` (the default) or `global`.
     #[serde(default)]
     pub mode: Option<Spanned<String>>,
-    /// How `ports` are published: `ingress` (the routing mesh, the
-    /// default) or `host` (bound on the node running the task).
+    /// `service_create`: how `ports` are published: `ingress` (the routing mesh, the default) or
+    /// `host`.
     #[serde(default)]
     pub publish: Option<Spanned<String>>,
+    /// `service_create`: networks to attach.
     #[serde(default)]
     pub networks: Option<Spanned<Vec<Spanned<String>>>>,
-    /// `volume:/path` or `/host/path:/path`, optionally `:ro`.
+    /// `service_create`: `volume:/path` or `/host/path:/path`, optionally `:ro`.
     #[serde(default)]
     pub mounts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `service_create`: the update policy.
     #[serde(default)]
     pub update: Option<Spanned<UpdatePolicySpec>>,
+    /// `service_create`: the rollback policy.
     #[serde(default)]
     pub rollback: Option<Spanned<UpdatePolicySpec>>,
-    /// `restart_policy`, not `restart`: `restart` is the container verb.
+    /// `service_create`: `{ condition: any, max_attempts: 3, delay: 1s }` (`restart_policy`, not
+    /// `restart`: `restart` is the container verb).
     #[serde(default)]
     pub restart_policy: Option<Spanned<RestartPolicySpec>>,
+    /// `service_update`: environment variables to remove.
     #[serde(default)]
     pub env_remove: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `service_update`: redeploy even when nothing changed.
     #[serde(default)]
     pub force: Option<Spanned<bool>>,
-    /// Do not wait for the service to converge (the docker CLI's `--detach`).
+    /// Service verbs: do not wait for the service to converge (the docker CLI's `--detach`).
     #[serde(default)]
     pub detach: Option<Spanned<bool>>,
 }
 
 /// A service's `update:` or `rollback:` policy as written; unset fields
 /// keep the engine's defaults.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdatePolicySpec {
+    /// How many tasks are updated at once.
     #[serde(default)]
     pub parallelism: Option<Spanned<u64>>,
+    /// The pause between batches.
     #[serde(default)]
     pub delay: Option<Spanned<HumanDuration>>,
     /// `stop-first` or `start-first`.
@@ -770,21 +903,25 @@ pub(crate) struct UpdatePolicySpec {
     /// `pause`, `continue` or `rollback` (not for a rollback policy).
     #[serde(default)]
     pub failure_action: Option<Spanned<String>>,
+    /// How long after each task's update a failure still counts.
     #[serde(default)]
     pub monitor: Option<Spanned<HumanDuration>>,
+    /// The share of tasks that may fail (0 to 1).
     #[serde(default)]
     pub max_failure_ratio: Option<Spanned<f64>>,
 }
 
 /// A service's `restart_policy:` as written.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RestartPolicySpec {
     /// `none`, `on-failure` or `any`.
     #[serde(default)]
     pub condition: Option<Spanned<String>>,
+    /// How many restarts at most.
     #[serde(default)]
     pub max_attempts: Option<Spanned<u64>>,
+    /// The pause between restarts.
     #[serde(default)]
     pub delay: Option<Spanned<HumanDuration>>,
 }
@@ -1129,43 +1266,56 @@ impl<'de> Deserialize<'de> for VolumesSpec {
 
 /// How to tell a container is healthy: firedrill polls an HTTP path on its
 /// published port (`http`), or the engine runs a command (`cmd`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Healthcheck {
+    /// A path polled on the container's published port until it answers 2xx.
     #[serde(default)]
     pub http: Option<Spanned<String>>,
+    /// An engine healthcheck, CMD form (runs without a shell).
     #[serde(default)]
     pub cmd: Option<Vec<String>>,
+    /// `cmd`: how often the engine checks.
     #[serde(default)]
     pub interval: Option<HumanDuration>,
+    /// `cmd`: how long one check may take.
     #[serde(default)]
     pub timeout: Option<HumanDuration>,
+    /// `cmd`: failures in a row before the container is unhealthy.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// How long to wait for health (default 30s).
     #[serde(rename = "for", default)]
     pub within: Option<HumanDuration>,
 }
 
 /// Polls after a step until the service answers, e.g. after a deploy.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Wait {
     /// A path under `target.base_url` (or an absolute URL) that must answer 2xx.
     pub http: Spanned<String>,
+    /// How long to poll before the step fails.
     #[serde(rename = "for")]
     pub within: Spanned<HumanDuration>,
+    /// How often to poll.
     #[serde(default)]
     pub every: Option<Spanned<HumanDuration>>,
 }
 
 /// Repeat a step until its expectations pass.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{ "required": ["for"] }, { "required": ["attempts"] }]))]
 pub(crate) struct Retry {
+    /// The pause between attempts.
     #[serde(default)]
     pub every: Option<HumanDuration>,
+    /// How long to keep trying.
     #[serde(rename = "for", default)]
     pub within: Option<HumanDuration>,
+    /// How many attempts at most.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub attempts: Option<u32>,
 }

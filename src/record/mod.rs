@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 pub use types::{
     EngineUpdateFacts, Intervention, InterventionKind, Outcome, Phase, RollbackFacts, RunOutcome,
-    RunRecord, SCHEMA, ServiceFacts, ServiceTask, SourceSpot, StepRecord,
+    RunRecord, SCHEMA, ServiceFacts, ServiceTask, SourceSpot, StepRecord, record_schema,
 };
 
 /// Why a run could not be read back from disk.

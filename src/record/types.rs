@@ -1,6 +1,7 @@
 //! The run record: what scripts, CI and later runs read. Its top-level keys
 //! are stable; `schema` changes when a key changes meaning.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub(super) use crate::kind::StepKind;
@@ -9,7 +10,7 @@ pub(super) use crate::kind::StepKind;
 pub const SCHEMA: u32 = 1;
 
 /// How a step ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Ran, and every expectation held.
@@ -49,7 +50,7 @@ impl Outcome {
 }
 
 /// How the whole run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunOutcome {
     /// No step failed.
@@ -80,7 +81,7 @@ impl RunOutcome {
 }
 
 /// Which list a step came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The drill's `steps`.
@@ -90,7 +91,7 @@ pub enum Phase {
 }
 
 /// What a person did at a step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InterventionKind {
     /// A planned manual step.
@@ -104,7 +105,7 @@ pub enum InterventionKind {
 }
 
 /// A person's part in a step: planned (a manual step) or not (a rescue).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Intervention {
     /// What the person did.
     pub kind: InterventionKind,
@@ -119,7 +120,7 @@ pub struct Intervention {
 }
 
 /// One step as it ran.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepRecord {
     /// The step's display name (its `name`, or one made from what it does).
     pub name: String,
@@ -180,7 +181,7 @@ pub struct StepRecord {
 /// measured from the start of the wait, right after the engine accepted
 /// the change; `wait_started_at` and `decided_at` are wall-clock times
 /// comparable with the engine's own `engine.started_at/completed_at`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceFacts {
     /// The service's name.
     pub service: String,
@@ -220,7 +221,7 @@ pub struct ServiceFacts {
 }
 
 /// One task a service wait saw start or stop.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceTask {
     /// `demo.2` (slot) or `demo.<node>` (global service).
     pub name: String,
@@ -239,7 +240,7 @@ pub struct ServiceTask {
 }
 
 /// The engine's own account of the last update, in its own timestamps.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EngineUpdateFacts {
     /// `updating`, `completed`, `paused`, `rollback_started`,
     /// `rollback_paused` or `rollback_completed`.
@@ -261,7 +262,7 @@ pub struct EngineUpdateFacts {
 /// How long the engine took to give up on an update and to undo it, from
 /// the start of the wait to the first look that saw `rollback_started` /
 /// `rollback_completed`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RollbackFacts {
     /// Until the engine decided to roll back (`rollback_started`).
     pub decided_after_ms: u64,
@@ -271,7 +272,7 @@ pub struct RollbackFacts {
 }
 
 /// A place in a drill file: `drills/x.yaml:42:5`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SourceSpot {
     /// The drill file, as named on the command line.
     pub file: String,
@@ -300,7 +301,7 @@ impl StepRecord {
 }
 
 /// One run of a drill.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RunRecord {
     /// The record's shape ([`SCHEMA`]).
     pub schema: u32,
@@ -351,6 +352,17 @@ pub struct RunRecord {
     pub warnings: Vec<String>,
     /// Every step as it ran, cleanup and parallel sub-steps included.
     pub steps: Vec<StepRecord>,
+}
+
+/// The run record's JSON Schema (draft 2020-12), as records are written
+/// (`firedrill schema --record`).
+pub fn record_schema() -> schemars::Schema {
+    let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<RunRecord>();
+    schema.insert("title".into(), "firedrill run record".into());
+    schema
 }
 
 impl RunRecord {

@@ -8,6 +8,44 @@ pub(crate) const MATCHERS: &[&str] = &[
     "exists", "contains", "matches", "lt", "le", "gt", "ge", "eq", "ne", "length", "one_of",
 ];
 
+/// The JSON Schema of an expected value (`expect.json`, `expect.headers`):
+/// any value, compared literally, but a map whose one key names a matcher
+/// must give that matcher the argument it takes (what `firedrill check`
+/// says of each).
+pub(crate) fn expected_value_schema() -> Value {
+    let number = serde_json::json!({ "anyOf": [
+        { "type": "number" },
+        { "type": "string", "pattern": "\\$\\{" },
+    ]});
+    let branches: Vec<Value> = MATCHERS
+        .iter()
+        .map(|&matcher| {
+            let arg = match matcher {
+                "exists" => serde_json::json!({ "type": "boolean" }),
+                "matches" => serde_json::json!({ "type": "string" }),
+                "lt" | "le" | "gt" | "ge" | "length" => number.clone(),
+                "one_of" => serde_json::json!({ "type": "array" }),
+                _ => serde_json::json!(true),
+            };
+            serde_json::json!({
+                "title": matcher,
+                "required": [matcher],
+                "properties": { matcher: arg },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "description": "A value compared literally, or a matcher: `{ exists: true|false }`, `{ contains: … }` (substring, list element or object key), `{ matches: regex }`, `{ lt | le | gt | ge: n }`, `{ eq: … }`, `{ ne: … }`, `{ length: n }`, `{ one_of: [...] }`.",
+        "if": {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": { "enum": MATCHERS },
+        },
+        "then": { "anyOf": branches },
+    })
+}
+
 /// Checks `actual` (`None`: nothing was found) against `expected`. The
 /// error says what was expected and what was there.
 pub(crate) fn check(actual: Option<&Value>, expected: &Value) -> Result<(), String> {
