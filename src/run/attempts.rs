@@ -1,6 +1,7 @@
 //! One try of a step: attempts under its timeout and retry policy, a grace
 //! period when the run is stopped, then its `wait:` for the service.
 
+use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -11,6 +12,7 @@ use crate::drill::model::Retry;
 use crate::record::format::millis;
 use crate::record::{Intervention, Outcome, ServiceFacts};
 use crate::steps::poll::{Poll, PollEnd};
+use crate::steps::target::NoBaseUrl;
 use crate::steps::{Action, Captured, StepContext, Verdict};
 
 /// What a try of a step needs.
@@ -27,7 +29,7 @@ pub(super) struct TryPlan<'a> {
 
 /// `wait:` resolved: poll `url` for 2xx `every` so often, `within` a limit.
 pub(super) struct WaitPlan {
-    pub url: Result<String, String>,
+    pub url: Result<String, NoBaseUrl>,
     pub within: Duration,
     pub every: Duration,
 }
@@ -265,14 +267,15 @@ impl Executor<'_> {
         let url = wait
             .url
             .as_deref()
-            .map_err(|why| WaitError::BadUrl(why.clone()))?;
+            .map_err(|err| WaitError::BadUrl(err.clone()))?;
         let poll = Poll {
             http: &self.http,
             url,
             within: wait.within,
             every: wait.every,
         };
-        poll.until_2xx(cancel, || async { Ok(()) })
+        // Nothing to check between two polls: the poll never stops early.
+        poll.until_2xx(cancel, || async { Ok::<(), Infallible>(()) })
             .await
             .map_err(|end| match end {
                 PollEnd::TimedOut { last } => WaitError::NotUp {
@@ -281,7 +284,7 @@ impl Executor<'_> {
                     last,
                 },
                 PollEnd::Cancelled => WaitError::Cancelled,
-                PollEnd::Stopped(why) => WaitError::Stopped(why),
+                PollEnd::Stopped(never) => match never {},
             })
     }
 }
@@ -290,8 +293,8 @@ impl Executor<'_> {
 #[derive(Debug, thiserror::Error)]
 pub(super) enum WaitError {
     /// The URL could not be made from the base URL and the path.
-    #[error("{0}")]
-    BadUrl(String),
+    #[error(transparent)]
+    BadUrl(NoBaseUrl),
     #[error("wait: {url} did not answer 2xx within {}; last: {last}", humantime::format_duration(*.within))]
     NotUp {
         url: String,
@@ -300,9 +303,6 @@ pub(super) enum WaitError {
     },
     #[error("cancelled while waiting for the service")]
     Cancelled,
-    /// The poll was ended by the step's own check, with its reason.
-    #[error("{0}")]
-    Stopped(String),
 }
 
 /// Resolves `grace` after `cancel` fires: a running step gets that long to

@@ -80,7 +80,8 @@ impl Executor<'_> {
             .resolve_step(step, scope, skip_missing, |renderer| {
                 crate::steps::resolve(step, renderer, &self.target)
             })
-            .and_then(|action| action.map_err(|err| (Outcome::Failed, err)));
+            // The record keeps the error as its words.
+            .and_then(|action| action.map_err(|err| (Outcome::Failed, err.to_string())));
         let action = match resolved {
             Ok(action) => action,
             Err((outcome, error)) => return clock.close(record, outcome, Some(error)),
@@ -191,8 +192,7 @@ impl Executor<'_> {
             let mut renderer = Renderer::new(scope);
             let path = renderer.string(&wait.value.http);
             WaitPlan {
-                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path)
-                    .map_err(|err| err.to_string()),
+                url: crate::steps::target::join_url(self.target.base_url.as_deref(), &path),
                 within: wait.value.within.value.0,
                 every: wait
                     .value

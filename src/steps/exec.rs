@@ -12,7 +12,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use super::attempt::{Attempt, Captured, excerpt, register_secret_capture, shorten};
 use super::check_context::CheckContext;
 use super::context::StepContext;
+use super::error::StepError;
 use super::kind::{Action, AttemptFuture, Kind, Resolved, Results};
+use super::matchers::{InvalidRegex, compile};
 use super::target::ResolvedTarget;
 use crate::drill::diagnostic::Diagnostic;
 use crate::drill::model::{CaptureSpec, ExecAction, Spanned, Step};
@@ -97,10 +99,34 @@ impl Kind for ExecKind<'_> {
         step: &Step,
         renderer: &mut Renderer<'_>,
         _target: &ResolvedTarget,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, StepError> {
         ExecCommand::resolve(&self.0.value, step, renderer)
             .map(|command| Box::new(command) as Action)
+            .map_err(StepError::from)
     }
+}
+
+/// Why an exec step (or a Docker `exec`, which expects and captures like
+/// one) cannot be resolved, or why its program's output cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ExecError {
+    /// `expect.stdout_matches` or a `stdout_regex` capture, once rendered,
+    /// is not a regular expression.
+    #[error(transparent)]
+    Regex(#[from] InvalidRegex),
+    /// A capture names a source a program's result does not have (the
+    /// checks refuse these, so only an unchecked drill gets here).
+    #[error("capture `{0}` cannot read a program's result")]
+    CaptureSource(String),
+    /// Neither `argv` nor `shell` (refused by the checks too).
+    #[error("an exec step needs `argv` or `shell`")]
+    NoCommand,
+    /// Reading the program's stdout or stderr failed.
+    #[error("reading program output failed: {0}")]
+    Read(#[source] std::io::Error),
+    /// The program wrote more than the drill's body limit.
+    #[error("program output is larger than {limit} bytes; firedrill stopped reading it")]
+    TooLarge { limit: usize },
 }
 
 /// What a program's result must look like; shared with Docker `exec`.
@@ -138,7 +164,7 @@ impl OutputExpectations {
     pub(crate) fn resolve(
         step: &Step,
         r: &mut Renderer<'_>,
-    ) -> Result<(Self, OutputCaptures), String> {
+    ) -> Result<(Self, OutputCaptures), ExecError> {
         let mut expect = OutputExpectations::default();
         if let Some(e) = &step.expect {
             let e = &e.value;
@@ -161,7 +187,7 @@ impl OutputExpectations {
                     )?),
                     map.secret,
                 ),
-                _ => return Err(format!("capture `{name}` cannot read a program's result")),
+                _ => return Err(ExecError::CaptureSource(name.clone())),
             };
             captures.push((name.clone(), source, secret));
         }
@@ -247,10 +273,6 @@ impl OutputExpectations {
     }
 }
 
-fn compile(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|err| format!("invalid regular expression `{pattern}`: {err}"))
-}
-
 /// An exec step ready to run.
 #[derive(Debug)]
 pub(crate) struct ExecCommand {
@@ -269,11 +291,11 @@ impl ExecCommand {
         spec: &ExecAction,
         step: &Step,
         r: &mut Renderer<'_>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ExecError> {
         let (argv, shell) = match (&spec.argv, &spec.shell) {
             (Some(argv), _) => (argv.value.iter().map(|a| r.string(a)).collect(), false),
             (None, Some(script)) => (vec!["sh".into(), "-c".into(), r.string(script)], true),
-            (None, None) => return Err("an exec step needs `argv` or `shell`".into()),
+            (None, None) => return Err(ExecError::NoCommand),
         };
         let env = spec
             .env
@@ -324,7 +346,7 @@ impl ExecCommand {
         };
         let (stdout, stderr) = match (stdout, stderr) {
             (Ok(out), Ok(err)) => (out, err),
-            (Err(e), _) | (_, Err(e)) => return Attempt::failed(e),
+            (Err(e), _) | (_, Err(e)) => return Attempt::failed(e.to_string()),
         };
         let exit_code = exit_code(status);
         self.expect.judge(
@@ -352,7 +374,7 @@ fn exit_code(status: std::process::ExitStatus) -> i64 {
 async fn read_bounded<R: AsyncRead + Unpin>(
     reader: Option<R>,
     limit: usize,
-) -> Result<String, String> {
+) -> Result<String, ExecError> {
     let Some(reader) = reader else {
         return Ok(String::new());
     };
@@ -361,11 +383,9 @@ async fn read_bounded<R: AsyncRead + Unpin>(
     limited
         .read_to_end(&mut buffer)
         .await
-        .map_err(|err| format!("reading program output failed: {err}"))?;
+        .map_err(ExecError::Read)?;
     if buffer.len() > limit {
-        return Err(format!(
-            "program output is larger than {limit} bytes; firedrill stopped reading it"
-        ));
+        return Err(ExecError::TooLarge { limit });
     }
     Ok(String::from_utf8_lossy(&buffer).into_owned())
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::attempt::Attempt;
 use super::check_context::CheckContext;
 use super::context::StepContext;
+use super::error::StepError;
 use super::target::ResolvedTarget;
 use crate::drill::model::Step;
 use crate::drill::template::Renderer;
@@ -41,13 +42,14 @@ pub(crate) trait Kind {
 
     /// Resolves the step's templates into the action the executor runs.
     /// Template errors land in `renderer.errors`; other problems (a
-    /// `JSONPath` that only became invalid once rendered, say) are returned.
+    /// `JSONPath` that only became invalid once rendered, say) are returned,
+    /// as the kind's own error inside a [`StepError`].
     fn resolve(
         &self,
         step: &Step,
         renderer: &mut Renderer<'_>,
         target: &ResolvedTarget,
-    ) -> Result<Action, String>;
+    ) -> Result<Action, StepError>;
 }
 
 /// What `expect` and `capture` may read of a step's result.

@@ -3,9 +3,10 @@
 //! through it.
 
 use super::docker::DockerKind;
+use super::error::StepError;
 use super::exec::ExecKind;
 use super::http::HttpKind;
-use super::kind::{Action, Kind, NO_KIND};
+use super::kind::{Action, Kind};
 use super::manual::ManualKind;
 use super::parallel::ParallelKind;
 use super::sleep::SleepKind;
@@ -30,10 +31,10 @@ pub(crate) fn resolve(
     step: &Step,
     renderer: &mut Renderer<'_>,
     target: &ResolvedTarget,
-) -> Result<Action, String> {
+) -> Result<Action, StepError> {
     match step.spec() {
         Some(spec) => with_kind(spec, |kind| kind.resolve(step, renderer, target)),
-        None => Err(NO_KIND.into()),
+        None => Err(StepError::NoKind),
     }
 }
 
@@ -41,6 +42,6 @@ pub(crate) fn resolve(
 pub(crate) fn describe_runbook(step: &Step) -> String {
     match step.spec() {
         Some(spec) => with_kind(spec, |kind| kind.describe_runbook(step)),
-        None => format!("({NO_KIND})"),
+        None => format!("({})", StepError::NoKind),
     }
 }

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::attempt::{Attempt, Verdict, shorten};
 use super::check_context::CheckContext;
 use super::context::StepContext;
+use super::error::StepError;
 use super::kind::{Action, AttemptFuture, Kind, Resolved};
 use super::target::ResolvedTarget;
 use crate::drill::model::{Spanned, Step};
@@ -43,7 +44,7 @@ impl Kind for ManualKind<'_> {
         _step: &Step,
         renderer: &mut Renderer<'_>,
         _target: &ResolvedTarget,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, StepError> {
         Ok(Box::new(ManualPrompt {
             instructions: renderer.string(self.0),
         }))

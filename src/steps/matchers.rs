@@ -46,16 +46,64 @@ pub(crate) fn expected_value_schema() -> Value {
     })
 }
 
+/// A pattern (`matches`, `stdout_matches`, `stdout_regex`) that is not a
+/// regular expression; found when the step is resolved or checked.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid regular expression `{pattern}`: {source}")]
+pub(crate) struct InvalidRegex {
+    pattern: String,
+    source: regex::Error,
+}
+
+/// Compiles a pattern a drill wrote.
+pub(crate) fn compile(pattern: &str) -> Result<regex::Regex, InvalidRegex> {
+    regex::Regex::new(pattern).map_err(|source| InvalidRegex {
+        pattern: pattern.to_string(),
+        source,
+    })
+}
+
+/// Why a value does not meet what the drill expects of it. The values in
+/// the words are shown as JSON, cut short ([`show`]).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Mismatch {
+    /// A value was there, but not the one (or the kind) expected.
+    #[error("expected {expected}, got {got}")]
+    Got { expected: String, got: String },
+    /// Something was expected, and nothing was found.
+    #[error("expected {expected}, found nothing")]
+    Nothing { expected: String },
+    /// `length`: the value was there, its length was not the one expected.
+    #[error("expected length {want}, got length {len}: {got}")]
+    Length {
+        want: usize,
+        len: usize,
+        got: String,
+    },
+    /// `matches` with a pattern that is not a regular expression.
+    #[error(transparent)]
+    Regex(#[from] InvalidRegex),
+    /// A matcher this version does not know (the checks refuse these, so
+    /// only an unchecked drill gets here).
+    #[error("unknown matcher `{0}`")]
+    Unknown(String),
+}
+
 /// Checks `actual` (`None`: nothing was found) against `expected`. The
 /// error says what was expected and what was there.
-pub(crate) fn check(actual: Option<&Value>, expected: &Value) -> Result<(), String> {
+pub(crate) fn check(actual: Option<&Value>, expected: &Value) -> Result<(), Mismatch> {
     if let Some((matcher, arg)) = as_matcher(expected) {
         return check_matcher(actual, matcher, arg);
     }
     match actual {
         Some(actual) if equal(actual, expected) => Ok(()),
-        Some(actual) => Err(format!("expected {}, got {}", show(expected), show(actual))),
-        None => Err(format!("expected {}, found nothing", show(expected))),
+        Some(actual) => Err(Mismatch::Got {
+            expected: show(expected),
+            got: show(actual),
+        }),
+        None => Err(Mismatch::Nothing {
+            expected: show(expected),
+        }),
     }
 }
 
@@ -76,19 +124,31 @@ fn as_matcher(expected: &Value) -> Option<(&str, &Value)> {
 
 // One arm per matcher: the function reads as the table of matchers.
 #[allow(clippy::too_many_lines)]
-fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(), String> {
+fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(), Mismatch> {
     if matcher == "exists" {
         let want = arg.as_bool().unwrap_or(true);
         return match (want, actual) {
             (true, Some(_)) | (false, None) => Ok(()),
-            (true, None) => Err("expected it to exist, found nothing".into()),
-            (false, Some(v)) => Err(format!("expected nothing, got {}", show(v))),
+            (true, None) => Err(Mismatch::Nothing {
+                expected: "it to exist".into(),
+            }),
+            (false, Some(v)) => Err(Mismatch::Got {
+                expected: "nothing".into(),
+                got: show(v),
+            }),
         };
     }
     let Some(actual) = actual else {
-        return Err(format!("expected {matcher} {}, found nothing", show(arg)));
+        return Err(Mismatch::Nothing {
+            expected: format!("{matcher} {}", show(arg)),
+        });
     };
-    let fail = |what: String| Err(format!("expected {what}, got {}", show(actual)));
+    let fail = |expected: String| {
+        Err(Mismatch::Got {
+            expected,
+            got: show(actual),
+        })
+    };
     match matcher {
         "eq" => {
             if equal(actual, arg) {
@@ -119,8 +179,7 @@ fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(
         }
         "matches" => {
             let pattern = arg.as_str().unwrap_or_default();
-            let regex = regex::Regex::new(pattern)
-                .map_err(|err| format!("invalid regular expression `{pattern}`: {err}"))?;
+            let regex = compile(pattern)?;
             let text = match actual {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -163,10 +222,11 @@ fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(
             let want = number(arg).map(|n| n as usize);
             match (length, want) {
                 (Some(len), Some(want)) if len == want => Ok(()),
-                (Some(len), Some(want)) => Err(format!(
-                    "expected length {want}, got length {len}: {}",
-                    show(actual)
-                )),
+                (Some(len), Some(want)) => Err(Mismatch::Length {
+                    want,
+                    len,
+                    got: show(actual),
+                }),
                 _ => fail(format!("something of length {}", show(arg))),
             }
         }
@@ -178,7 +238,7 @@ fn check_matcher(actual: Option<&Value>, matcher: &str, arg: &Value) -> Result<(
                 fail(format!("one of {}", show(arg)))
             }
         }
-        other => Err(format!("unknown matcher `{other}`")),
+        other => Err(Mismatch::Unknown(other.to_string())),
     }
 }
 
@@ -212,7 +272,9 @@ mod tests {
     fn literals_and_matchers() {
         assert!(check(Some(&json!("done")), &json!("done")).is_ok());
         assert_eq!(
-            check(Some(&json!("running")), &json!("done")).unwrap_err(),
+            check(Some(&json!("running")), &json!("done"))
+                .unwrap_err()
+                .to_string(),
             r#"expected "done", got "running""#
         );
         assert!(check(Some(&json!(2)), &json!(2.0)).is_ok());

@@ -14,7 +14,10 @@
 //! `check_context` (what a kind checks with) → `kind` (the traits) → the
 //! kinds (`http/`, `exec`, `manual`, `sleep`, `docker/`, `parallel`) and
 //! `expect` → `kinds` (the one list) → `check` (loading and the walk over
-//! the steps). Nothing inside imports this file.
+//! the steps). Nothing inside imports this file. One exception to the
+//! order: `error` wraps each kind's resolve error in the one
+//! [`StepError`](error::StepError) that [`Kind::resolve`] returns, so
+//! `kind` and the kinds both import it.
 //!
 //! Adding a step kind touches exactly:
 //! - one new `src/steps/<kind>.rs` (or folder `src/steps/<kind>/`): a type
@@ -26,13 +29,16 @@
 //!   `Option` field on `drill::model::Step` with its
 //!   [`StepSpec`](crate::drill::model::StepSpec) variant (`src/drill/model.rs`:
 //!   the field keeps exact source locations); and its arm in
-//!   [`with_kind`] (`src/steps/kinds.rs`).
+//!   [`with_kind`] (`src/steps/kinds.rs`);
+//! - if resolving it can fail, its error type's variant of
+//!   [`StepError`](error::StepError) (`src/steps/error.rs`).
 
 pub(crate) mod attempt;
 pub(crate) mod check;
 pub(crate) mod check_context;
 pub(crate) mod context;
 pub(crate) mod docker;
+pub(crate) mod error;
 pub(crate) mod exec;
 pub(crate) mod expect;
 pub(crate) mod http;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::check_context::CheckContext;
+use super::error::StepError;
 use super::kind::{Action, Kind, NO_KIND};
 use super::target::ResolvedTarget;
 use crate::drill::diagnostic::{Diagnostic, did_you_mean};
@@ -58,8 +59,8 @@ impl Kind for ParallelKind<'_> {
         _step: &Step,
         _renderer: &mut Renderer<'_>,
         _target: &ResolvedTarget,
-    ) -> Result<Action, String> {
-        Err(NO_KIND.into())
+    ) -> Result<Action, StepError> {
+        Err(StepError::NoKind)
     }
 }
 

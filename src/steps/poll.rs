@@ -18,29 +18,30 @@ pub(crate) struct Poll<'a> {
     pub every: Duration,
 }
 
-/// Why a poll ended without a 2xx answer.
+/// Why a poll ended without a 2xx answer; `E` is the error of the check
+/// between two polls.
 #[derive(Debug)]
-pub(crate) enum PollEnd {
+pub(crate) enum PollEnd<E> {
     /// `within` ran out; `last` says what the URL answered last.
     TimedOut { last: String },
     /// The token was cancelled.
     Cancelled,
     /// The check between two polls gave up (a container exited, say).
-    Stopped(String),
+    Stopped(E),
 }
 
 impl Poll<'_> {
     /// Polls until a 2xx answer. After each other answer, `between` runs
     /// (it may end the poll), then the poll sleeps `every`, cut to the
     /// deadline.
-    pub(crate) async fn until_2xx<F, Fut>(
+    pub(crate) async fn until_2xx<F, Fut, E>(
         &self,
         cancel: &CancellationToken,
         mut between: F,
-    ) -> Result<(), PollEnd>
+    ) -> Result<(), PollEnd<E>>
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<(), String>>,
+        Fut: Future<Output = Result<(), E>>,
     {
         let deadline = Instant::now() + self.within;
         let mut last = String::from("no answer yet");

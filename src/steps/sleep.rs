@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::attempt::Attempt;
 use super::check_context::CheckContext;
 use super::context::StepContext;
+use super::error::StepError;
 use super::kind::{Action, AttemptFuture, Kind, Resolved};
 use super::target::ResolvedTarget;
 use crate::drill::model::{HumanDuration, Spanned, Step};
@@ -31,7 +32,7 @@ impl Kind for SleepKind<'_> {
         _step: &Step,
         _renderer: &mut Renderer<'_>,
         _target: &ResolvedTarget,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, StepError> {
         Ok(Box::new(Sleep(self.0.value.0)))
     }
 }

@@ -14,7 +14,7 @@ use futures_util::{Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use super::engine::{Engine, UnknownEngine, describe, status_of};
+use super::engine::{Engine, UnknownEngine, Unreachable, describe, status_of};
 use crate::steps::attempt::{Attempt, Captured};
 use crate::steps::context::StepContext;
 
@@ -32,8 +32,8 @@ enum CopyError {
     #[error(transparent)]
     Unknown(#[from] UnknownEngine),
     /// The engine's own one-line "cannot reach …".
-    #[error("{0}")]
-    Unreachable(String),
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
     #[error(
         "image `{image}` is not on {engine}: build or load it there first (firedrill never pulls)"
     )]
@@ -56,8 +56,22 @@ enum CopyError {
         image: String,
         engine: String,
         bytes: u64,
-        why: String,
+        why: LoadError,
     },
+}
+
+/// Why the `to` engine did not load the image.
+#[derive(Debug, thiserror::Error)]
+enum LoadError {
+    /// The load call itself failed (the engine's words).
+    #[error("{}", describe(.0))]
+    Engine(#[source] bollard::errors::Error),
+    /// The load's progress stream reported an error (its message, trimmed).
+    #[error("{0}")]
+    Reported(String),
+    /// The load said nothing wrong, but the image is not there.
+    #[error("the image is not there afterwards: {}", describe(.0))]
+    Missing(#[source] bollard::errors::Error),
 }
 
 /// Runs a `copy_image` step: the image's bytes captured on success.
@@ -97,8 +111,8 @@ pub(super) async fn run(ctx: &StepContext<'_>, image: &str, from: &str, to: &str
 
 /// Streams the image across; the bytes moved.
 async fn copy(source: &Engine, target: &Engine, image: &str) -> Result<u64, CopyError> {
-    let from = source.docker().await.map_err(CopyError::Unreachable)?;
-    let to = target.docker().await.map_err(CopyError::Unreachable)?;
+    let from = source.docker().await?;
+    let to = target.docker().await?;
     from.inspect_image(image)
         .await
         .map_err(|err| match status_of(&err) {
@@ -127,7 +141,7 @@ async fn copy(source: &Engine, target: &Engine, image: &str) -> Result<u64, Copy
             why,
         });
     }
-    let load_failed = |why: String| CopyError::Load {
+    let load_failed = |why: LoadError| CopyError::Load {
         image: image.into(),
         engine: target.label(),
         bytes,
@@ -136,12 +150,9 @@ async fn copy(source: &Engine, target: &Engine, image: &str) -> Result<u64, Copy
     loaded.map_err(load_failed)?;
     // The load answers 200 and reports problems in its stream; the image
     // being there is the proof.
-    to.inspect_image(image).await.map_err(|err| {
-        load_failed(format!(
-            "the image is not there afterwards: {}",
-            describe(&err)
-        ))
-    })?;
+    to.inspect_image(image)
+        .await
+        .map_err(|err| load_failed(LoadError::Missing(err)))?;
     if !was_there {
         target.remember_loaded(image);
     }
@@ -181,16 +192,18 @@ async fn pump(
 async fn load(
     docker: &Docker,
     receiver: mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
-) -> Result<(), String> {
+) -> Result<(), LoadError> {
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|item| (item, receiver))
     });
     let options = q::ImportImageOptionsBuilder::new().quiet(true).build();
     let mut progress = std::pin::pin!(docker.import_image_stream(options, body, None));
     while let Some(item) = progress.next().await {
-        let info = item.map_err(|err| describe(&err))?;
+        let info = item.map_err(LoadError::Engine)?;
         if let Some(detail) = info.error_detail {
-            return Err(detail.message.unwrap_or_default().trim().to_string());
+            return Err(LoadError::Reported(
+                detail.message.unwrap_or_default().trim().to_string(),
+            ));
         }
         if let Some(line) = info.stream {
             tracing::debug!(target: "firedrill::docker", "load: {}", line.trim());

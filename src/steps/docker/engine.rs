@@ -17,7 +17,7 @@ pub(crate) struct Engine {
     /// The engine's name under `engines:`; `None` for the drill's only one.
     name: Option<String>,
     address: String,
-    connection: OnceCell<Result<(Docker, String), String>>,
+    connection: OnceCell<Result<(Docker, String), Unreachable>>,
     /// Images `copy_image` brought here that were not here before: they
     /// carry another run's labels (or none), so `sweep` needs this list.
     loaded: std::sync::Mutex<Vec<String>>,
@@ -111,19 +111,14 @@ impl Engine {
 
     /// Connects (once) and asks the engine its version; the error is one
     /// line naming the address and what to check.
-    pub(crate) async fn docker(&self) -> Result<&Docker, String> {
+    pub(crate) async fn docker(&self) -> Result<&Docker, Unreachable> {
         let connection = self
             .connection
             .get_or_init(|| async {
-                let unreachable = |why: String| match &self.name {
-                    Some(_) => format!(
-                        "cannot reach {}: {why} (is dockerd running there? the address comes from the drill's `engines:`)",
-                        self.label()
-                    ),
-                    None => format!(
-                        "cannot reach {}: {why} (is dockerd running? firedrill uses target.docker, else DOCKER_HOST, else {DEFAULT_HOST}; Docker contexts are not read)",
-                        self.label()
-                    ),
+                let unreachable = |why: String| Unreachable {
+                    engine: self.label(),
+                    why,
+                    named: self.name.is_some(),
                 };
                 let docker = Docker::connect_with_host(&self.address)
                     .map_err(|err| unreachable(describe(&err)))?
@@ -141,6 +136,32 @@ impl Engine {
             Ok((docker, _)) => Ok(docker),
             Err(err) => Err(err.clone()),
         }
+    }
+}
+
+/// The engine did not answer when a step first asked for it. Kept for the
+/// run: every later step on the engine fails with the same words.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot reach {engine}: {why} ({})", hint(*.named))]
+pub(crate) struct Unreachable {
+    /// The engine as messages name it ([`Engine::label`]).
+    engine: String,
+    /// What the connection or the version call said.
+    why: String,
+    /// Whether the engine is one of the drill's `engines:`, which says
+    /// where its address came from.
+    named: bool,
+}
+
+/// What to check when an engine is unreachable: whether it runs, and
+/// where its address came from.
+fn hint(named: bool) -> String {
+    if named {
+        "is dockerd running there? the address comes from the drill's `engines:`".into()
+    } else {
+        format!(
+            "is dockerd running? firedrill uses target.docker, else DOCKER_HOST, else {DEFAULT_HOST}; Docker contexts are not read"
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use super::DockerCommand;
 use crate::drill::model::{DockerAction, Spanned, Step};
 use crate::drill::template::{AsWritten, Renderer};
 use crate::steps::check_context::CheckContext;
+use crate::steps::error::StepError;
 use crate::steps::kind::{Action, Kind, Results};
 use crate::steps::target::ResolvedTarget;
 
@@ -62,8 +63,9 @@ impl Kind for DockerKind<'_> {
         step: &Step,
         renderer: &mut Renderer<'_>,
         target: &ResolvedTarget,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, StepError> {
         DockerCommand::resolve(&self.0.value, step, renderer, target)
             .map(|command| Box::new(command) as Action)
+            .map_err(StepError::from)
     }
 }

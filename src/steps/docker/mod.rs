@@ -9,6 +9,7 @@
 mod check;
 mod copy_image;
 pub(crate) mod engine;
+mod error;
 mod kind;
 mod ops;
 mod resolve;
@@ -16,6 +17,7 @@ pub(crate) mod service;
 pub(crate) mod swarm;
 
 pub(crate) use engine::{Engine, Engines};
+pub(crate) use error::{DockerError, DockerResolveError};
 pub(crate) use kind::DockerKind;
 
 use std::collections::HashMap;
@@ -170,7 +172,7 @@ impl DockerCommand {
         };
         let docker = match engine.docker().await {
             Ok(docker) => docker,
-            Err(err) => return Attempt::failed(err),
+            Err(err) => return Attempt::failed(err.to_string()),
         };
         let attempt = self.run_on(docker, ctx).await;
         if matches!(attempt.verdict, Verdict::Failed(_)) {
@@ -240,13 +242,11 @@ impl DockerCommand {
                 .build(context, dockerfile, tag, args, labels)
                 .await
                 .map(|()| None),
-            DockerOp::Sweep | DockerOp::CopyImage { .. } => {
-                Err("`sweep` and `copy_image` choose their engines themselves".into())
-            }
+            DockerOp::Sweep | DockerOp::CopyImage { .. } => Err(DockerError::OwnEngines),
             DockerOp::Service(command) => Ok(Some(command.run(docker, ctx).await)),
         };
         let attempt = match result {
-            Err(err) => return Attempt::failed(err),
+            Err(err) => return Attempt::failed(err.to_string()),
             Ok(Some(attempt)) => attempt,
             Ok(None) => Attempt::passed(Vec::new()),
         };
@@ -255,13 +255,13 @@ impl DockerCommand {
         }
         match self.http_health(&ops).await {
             Ok(()) => attempt,
-            Err(err) => Attempt::failed(err),
+            Err(err) => Attempt::failed(err.to_string()),
         }
     }
 
     /// The HTTP health poll after the action, if the step asks for one and
     /// the action names a container.
-    async fn http_health(&self, ops: &Ops<'_>) -> Result<(), String> {
+    async fn http_health(&self, ops: &Ops<'_>) -> Result<(), DockerError> {
         let Some(health) = &self.health else {
             return Ok(());
         };
@@ -296,7 +296,7 @@ async fn sweep(ctx: &StepContext<'_>, on: Option<&str>) -> Attempt {
                 None if engine.name().is_some() => {
                     problems.push(format!("on {}: {err}", engine.label()));
                 }
-                None => problems.push(err),
+                None => problems.push(err.to_string()),
             }
         }
     }
@@ -326,7 +326,7 @@ fn sweep_targets<'e>(
 
 /// Removes what the run labelled on one engine, and the images
 /// `copy_image` loaded there.
-async fn sweep_one(ctx: &StepContext<'_>, engine: &Engine) -> Result<(), String> {
+async fn sweep_one(ctx: &StepContext<'_>, engine: &Engine) -> Result<(), DockerError> {
     let docker = engine.docker().await?;
     let ops = Ops { docker, ctx };
     let labelled = ops.sweep().await;

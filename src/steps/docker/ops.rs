@@ -13,6 +13,7 @@ use bollard::query_parameters as q;
 use futures_util::StreamExt;
 
 use super::engine::{describe, status_of};
+use super::error::DockerError;
 use super::swarm;
 use super::{DRILL_LABEL, HttpHealth, RUN_LABEL, RunSpec, Until};
 use crate::steps::attempt::excerpt;
@@ -38,26 +39,36 @@ impl Ops<'_> {
         ])
     }
 
-    async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, String> {
+    async fn inspect(&self, name: &str) -> Result<ContainerInspectResponse, DockerError> {
         self.docker
             .inspect_container(name, None::<q::InspectContainerOptions>)
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(404) => format!("container `{name}` not found"),
-                _ => format!("inspecting container `{name}` failed: {}", describe(&err)),
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoContainer(name.to_string()),
+                _ => DockerError::Inspect {
+                    name: name.to_string(),
+                    source,
+                },
             })
     }
 
-    async fn image_present(&self, image: &str) -> Result<bollard::models::ImageInspect, String> {
-        self.docker.inspect_image(image).await.map_err(|err| match status_of(&err) {
-            Some(404) => format!(
-                "image `{image}` is not on the engine, and firedrill never pulls: build or load it first (docker build action)"
-            ),
-            _ => format!("inspecting image `{image}` failed: {}", describe(&err)),
-        })
+    async fn image_present(
+        &self,
+        image: &str,
+    ) -> Result<bollard::models::ImageInspect, DockerError> {
+        self.docker
+            .inspect_image(image)
+            .await
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoImage(image.to_string()),
+                _ => DockerError::InspectImage {
+                    image: image.to_string(),
+                    source,
+                },
+            })
     }
 
-    pub(super) async fn run(&self, spec: &RunSpec) -> Result<(), String> {
+    pub(super) async fn run(&self, spec: &RunSpec) -> Result<(), DockerError> {
         self.image_present(&spec.image).await?;
         let mut binds = Vec::new();
         for mount in &spec.volumes {
@@ -98,17 +109,19 @@ impl Ops<'_> {
             .docker
             .create_container(options, body)
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(409) => format!(
-                    "a container named `{}` already exists: remove it first, or choose another name",
-                    spec.name.as_deref().unwrap_or_default()
-                ),
-                _ => format!("creating a container from `{}` failed: {}", spec.image, describe(&err)),
+            .map_err(|source| match status_of(&source) {
+                Some(409) => {
+                    DockerError::NameTaken(spec.name.as_deref().unwrap_or_default().to_string())
+                }
+                _ => DockerError::Create {
+                    image: spec.image.clone(),
+                    source,
+                },
             })?;
         self.start(&created.id).await
     }
 
-    async fn ensure_volume(&self, name: &str) -> Result<(), String> {
+    async fn ensure_volume(&self, name: &str) -> Result<(), DockerError> {
         match self.docker.inspect_volume(name).await {
             Ok(_) => Ok(()),
             Err(err) if status_of(&err) == Some(404) => self
@@ -120,15 +133,18 @@ impl Ops<'_> {
                 })
                 .await
                 .map(|_| ())
-                .map_err(|err| format!("creating volume `{name}` failed: {}", describe(&err))),
-            Err(err) => Err(format!(
-                "inspecting volume `{name}` failed: {}",
-                describe(&err)
-            )),
+                .map_err(|source| DockerError::CreateVolume {
+                    name: name.to_string(),
+                    source,
+                }),
+            Err(source) => Err(DockerError::InspectVolume {
+                name: name.to_string(),
+                source,
+            }),
         }
     }
 
-    pub(super) async fn start(&self, name: &str) -> Result<(), String> {
+    pub(super) async fn start(&self, name: &str) -> Result<(), DockerError> {
         match self
             .docker
             .start_container(name, None::<q::StartContainerOptions>)
@@ -137,13 +153,17 @@ impl Ops<'_> {
             Ok(()) => Ok(()),
             Err(err) if status_of(&err) == Some(304) => Ok(()),
             Err(err) if status_of(&err) == Some(404) => {
-                Err(format!("container `{name}` not found"))
+                Err(DockerError::NoContainer(name.to_string()))
             }
-            Err(err) => Err(format!("starting `{name}` failed: {}", describe(&err))),
+            Err(source) => Err(container_failed("starting", name, source)),
         }
     }
 
-    pub(super) async fn stop(&self, name: &str, grace: Option<Duration>) -> Result<(), String> {
+    pub(super) async fn stop(
+        &self,
+        name: &str,
+        grace: Option<Duration>,
+    ) -> Result<(), DockerError> {
         let options = grace.map(|g| {
             q::StopContainerOptionsBuilder::new()
                 .t(g.as_secs() as i32)
@@ -153,13 +173,17 @@ impl Ops<'_> {
             Ok(()) => Ok(()),
             Err(err) if status_of(&err) == Some(304) => Ok(()),
             Err(err) if status_of(&err) == Some(404) => {
-                Err(format!("container `{name}` not found"))
+                Err(DockerError::NoContainer(name.to_string()))
             }
-            Err(err) => Err(format!("stopping `{name}` failed: {}", describe(&err))),
+            Err(source) => Err(container_failed("stopping", name, source)),
         }
     }
 
-    pub(super) async fn restart(&self, name: &str, grace: Option<Duration>) -> Result<(), String> {
+    pub(super) async fn restart(
+        &self,
+        name: &str,
+        grace: Option<Duration>,
+    ) -> Result<(), DockerError> {
         let options = grace.map(|g| {
             q::RestartContainerOptionsBuilder::new()
                 .t(g.as_secs() as i32)
@@ -168,13 +192,13 @@ impl Ops<'_> {
         self.docker
             .restart_container(name, options)
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(404) => format!("container `{name}` not found"),
-                _ => format!("restarting `{name}` failed: {}", describe(&err)),
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoContainer(name.to_string()),
+                _ => container_failed("restarting", name, source),
             })
     }
 
-    pub(super) async fn remove(&self, name: &str, volumes: bool) -> Result<(), String> {
+    pub(super) async fn remove(&self, name: &str, volumes: bool) -> Result<(), DockerError> {
         let named_volumes: Vec<String> = if volumes {
             self.inspect(name)
                 .await?
@@ -194,15 +218,18 @@ impl Ops<'_> {
         self.docker
             .remove_container(name, Some(options))
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(404) => format!("container `{name}` not found"),
-                _ => format!("removing `{name}` failed: {}", describe(&err)),
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoContainer(name.to_string()),
+                _ => container_failed("removing", name, source),
             })?;
         for volume in named_volumes {
             self.docker
                 .remove_volume(&volume, None::<q::RemoveVolumeOptions>)
                 .await
-                .map_err(|err| format!("removing volume `{volume}` failed: {}", describe(&err)))?;
+                .map_err(|source| DockerError::RemoveVolume {
+                    volume: volume.clone(),
+                    source,
+                })?;
         }
         Ok(())
     }
@@ -216,7 +243,7 @@ impl Ops<'_> {
         name: &str,
         image: &str,
         grace: Option<Duration>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DockerError> {
         let old = self.inspect(name).await?;
         self.image_present(image).await?;
         let old_image = match old.image.as_deref() {
@@ -240,11 +267,9 @@ impl Ops<'_> {
                     .build(),
             )
             .await
-            .map_err(|err| {
-                format!(
-                    "renaming `{name}` out of the way failed: {}",
-                    describe(&err)
-                )
+            .map_err(|source| DockerError::Rename {
+                name: name.to_string(),
+                source,
             })?;
         let restore_old = || async {
             let _ = self
@@ -265,12 +290,13 @@ impl Ops<'_> {
             .await
         {
             Ok(created) => created,
-            Err(err) => {
+            Err(source) => {
                 restore_old().await;
-                return Err(format!(
-                    "creating `{name}` from `{image}` failed, the old container is back: {}",
-                    describe(&err)
-                ));
+                return Err(DockerError::Recreate {
+                    name: name.to_string(),
+                    image: image.to_string(),
+                    source,
+                });
             }
         };
         if let Err(err) = self.start(&created.id).await {
@@ -282,7 +308,7 @@ impl Ops<'_> {
                 )
                 .await;
             restore_old().await;
-            return Err(format!("{err}; the old container is back"));
+            return Err(DockerError::NotStarted(Box::new(err)));
         }
         self.docker
             .remove_container(
@@ -290,7 +316,7 @@ impl Ops<'_> {
                 Some(q::RemoveContainerOptionsBuilder::new().force(true).build()),
             )
             .await
-            .map_err(|err| format!("removing the replaced container failed: {}", describe(&err)))
+            .map_err(DockerError::RemoveReplaced)
     }
 
     pub(super) async fn exec(
@@ -301,7 +327,7 @@ impl Ops<'_> {
         user: Option<&str>,
         workdir: Option<&str>,
         limit: usize,
-    ) -> Result<ProgramOutput, String> {
+    ) -> Result<ProgramOutput, DockerError> {
         let config = ExecConfig {
             attach_stdin: Some(false),
             attach_stdout: Some(true),
@@ -317,16 +343,16 @@ impl Ops<'_> {
             .docker
             .create_exec(container, config)
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(404) => format!("container `{container}` not found"),
-                Some(409) => format!("container `{container}` is not running"),
-                _ => format!("docker exec in `{container}` failed: {}", describe(&err)),
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoContainer(container.to_string()),
+                Some(409) => DockerError::NotRunning(container.to_string()),
+                _ => exec_failed(container, source),
             })?;
         let started = self
             .docker
             .start_exec(&created.id, None::<bollard::exec::StartExecOptions>)
             .await
-            .map_err(|err| format!("docker exec in `{container}` failed: {}", describe(&err)))?;
+            .map_err(|source| exec_failed(container, source))?;
         let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
         if let bollard::exec::StartExecResults::Attached { mut output, .. } = started {
             // Drain everything: an undrained stream can keep the exec open.
@@ -339,21 +365,18 @@ impl Ops<'_> {
                         stderr.extend_from_slice(&message);
                     }
                     Ok(_) => {}
-                    Err(err) => {
-                        return Err(format!("reading exec output failed: {}", describe(&err)));
-                    }
+                    Err(err) => return Err(DockerError::ExecOutput(err)),
                 }
                 if stdout.len() + stderr.len() > limit {
-                    return Err(format!(
-                        "exec output is larger than {limit} bytes; firedrill stopped reading it"
-                    ));
+                    return Err(DockerError::ExecTooLarge { limit });
                 }
             }
         }
-        let inspected =
-            self.docker.inspect_exec(&created.id).await.map_err(|err| {
-                format!("docker exec in `{container}` failed: {}", describe(&err))
-            })?;
+        let inspected = self
+            .docker
+            .inspect_exec(&created.id)
+            .await
+            .map_err(|source| exec_failed(container, source))?;
         Ok(ProgramOutput {
             exit_code: inspected.exit_code.unwrap_or(-1),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -366,7 +389,7 @@ impl Ops<'_> {
         container: &str,
         until: &Until,
         within: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<(), DockerError> {
         let deadline = Instant::now() + within;
         let mut last;
         loop {
@@ -384,10 +407,10 @@ impl Ops<'_> {
             match until {
                 Until::Running if status == ContainerStateStatusEnum::RUNNING => return Ok(()),
                 Until::Running if exited => {
-                    return Err(format!(
-                        "wait: `{container}` exited with {} instead of running",
-                        state.exit_code.unwrap_or(-1)
-                    ));
+                    return Err(DockerError::ExitedNotRunning {
+                        container: container.to_string(),
+                        code: state.exit_code.unwrap_or(-1),
+                    });
                 }
                 Until::Healthy if health == Some(HealthStatusEnum::HEALTHY) => return Ok(()),
                 Until::Healthy
@@ -397,22 +420,22 @@ impl Ops<'_> {
                             Some(HealthStatusEnum::NONE | HealthStatusEnum::EMPTY)
                         ) =>
                 {
-                    return Err(format!(
-                        "wait: `{container}` has no healthcheck, so it can never be healthy"
-                    ));
+                    return Err(DockerError::NoHealthcheck(container.to_string()));
                 }
                 Until::Healthy if exited => {
-                    return Err(format!(
-                        "wait: `{container}` exited with {} before it was healthy",
-                        state.exit_code.unwrap_or(-1)
-                    ));
+                    return Err(DockerError::ExitedUnhealthy {
+                        container: container.to_string(),
+                        code: state.exit_code.unwrap_or(-1),
+                    });
                 }
                 Until::Exited(expected) if exited => {
                     let code = state.exit_code.unwrap_or(-1);
                     return match expected {
-                        Some(expected) if *expected != code => Err(format!(
-                            "wait: `{container}` exited with {code}, expected {expected}"
-                        )),
+                        Some(expected) if *expected != code => Err(DockerError::ExitCode {
+                            container: container.to_string(),
+                            code,
+                            expected: *expected,
+                        }),
                         _ => Ok(()),
                     };
                 }
@@ -426,16 +449,17 @@ impl Ops<'_> {
                 _ => {}
             }
             if Instant::now() >= deadline {
-                return Err(format!(
-                    "wait: `{container}` did not get there within {} ({last})",
-                    humantime::format_duration(within)
-                ));
+                return Err(DockerError::WaitDeadline {
+                    container: container.to_string(),
+                    within,
+                    last,
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    async fn count_in_logs(&self, container: &str, text: &str) -> Result<usize, String> {
+    async fn count_in_logs(&self, container: &str, text: &str) -> Result<usize, DockerError> {
         let options = q::LogsOptionsBuilder::new()
             .stdout(true)
             .stderr(true)
@@ -445,11 +469,11 @@ impl Ops<'_> {
         while let Some(chunk) = logs.next().await {
             match chunk {
                 Ok(output) => all.extend_from_slice(&output.into_bytes()),
-                Err(err) => {
-                    return Err(format!(
-                        "reading the logs of `{container}` failed: {}",
-                        describe(&err)
-                    ));
+                Err(source) => {
+                    return Err(DockerError::Logs {
+                        container: container.to_string(),
+                        source,
+                    });
                 }
             }
         }
@@ -461,7 +485,7 @@ impl Ops<'_> {
         container: &str,
         path: &str,
         to: &Path,
-    ) -> Result<(), String> {
+    ) -> Result<(), DockerError> {
         let options = q::DownloadFromContainerOptionsBuilder::new()
             .path(path)
             .build();
@@ -470,14 +494,23 @@ impl Ops<'_> {
             .download_from_container(container, Some(options));
         let mut archive = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|err| match status_of(&err) {
-                Some(404) => format!("`{container}:{path}` not found (is the container there?)"),
-                _ => format!("copying `{container}:{path}` failed: {}", describe(&err)),
+            let chunk = chunk.map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoSuchPath {
+                    container: container.to_string(),
+                    path: path.to_string(),
+                },
+                _ => DockerError::CopyOut {
+                    container: container.to_string(),
+                    path: path.to_string(),
+                    source,
+                },
             })?;
             archive.extend_from_slice(&chunk);
         }
-        crate::record::files::write_atomically(to, &archive)
-            .map_err(|err| format!("writing {} failed: {err}", to.display()))
+        crate::record::files::write_atomically(to, &archive).map_err(|source| DockerError::Write {
+            path: to.to_path_buf(),
+            source,
+        })
     }
 
     pub(super) async fn copy_in(
@@ -485,21 +518,28 @@ impl Ops<'_> {
         container: &str,
         from: &Path,
         path: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), DockerError> {
         let archive = tokio::fs::read(from)
             .await
-            .map_err(|err| format!("reading {} failed: {err}", from.display()))?;
+            .map_err(|source| DockerError::Read {
+                path: from.to_path_buf(),
+                source,
+            })?;
         let options = q::UploadToContainerOptionsBuilder::new().path(path).build();
         self.docker
             .upload_to_container(container, Some(options), bollard::body_full(archive.into()))
             .await
-            .map_err(|err| match status_of(&err) {
-                Some(404) => format!("container `{container}` or its path `{path}` not found"),
-                _ => format!(
-                    "copying {} into `{container}:{path}` failed: {}",
-                    from.display(),
-                    describe(&err)
-                ),
+            .map_err(|source| match status_of(&source) {
+                Some(404) => DockerError::NoSuchTarget {
+                    container: container.to_string(),
+                    path: path.to_string(),
+                },
+                _ => DockerError::CopyIn {
+                    from: from.to_path_buf(),
+                    container: container.to_string(),
+                    path: path.to_string(),
+                    source: Box::new(source),
+                },
             })
     }
 
@@ -510,11 +550,11 @@ impl Ops<'_> {
         tag: &str,
         args: &HashMap<String, String>,
         labels: &HashMap<String, String>,
-    ) -> Result<(), String> {
+    ) -> Result<(), DockerError> {
         let context_dir = context.to_path_buf();
         let archive = tokio::task::spawn_blocking(move || pack_context(&context_dir))
             .await
-            .map_err(|err| format!("packing the build context failed: {err}"))??;
+            .map_err(DockerError::PackTask)??;
         let mut all_labels = labels.clone();
         all_labels.extend(self.labels());
         let options = q::BuildImageOptionsBuilder::new()
@@ -533,7 +573,10 @@ impl Ops<'_> {
                 Ok(info) => {
                     if let Some(detail) = info.error_detail {
                         let message = detail.message.unwrap_or_default();
-                        return Err(format!("building `{tag}` failed: {}", message.trim()));
+                        return Err(DockerError::BuildReported {
+                            tag: tag.to_string(),
+                            message: message.trim().to_string(),
+                        });
                     }
                     if let Some(line) = info.stream {
                         let line = line.trim().to_string();
@@ -546,16 +589,12 @@ impl Ops<'_> {
                         }
                     }
                 }
-                Err(err) => {
-                    return Err(format!(
-                        "building `{tag}` failed: {}{}",
-                        describe(&err),
-                        if tail.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; last output: {}", tail.join(" | "))
-                        }
-                    ));
+                Err(source) => {
+                    return Err(DockerError::Build {
+                        tag: tag.to_string(),
+                        source,
+                        tail,
+                    });
                 }
             }
         }
@@ -564,7 +603,7 @@ impl Ops<'_> {
 
     /// Removes every service, container, volume and image labelled with
     /// this run. Services go first: their tasks hold the volumes.
-    pub(super) async fn sweep(&self) -> Result<(), String> {
+    pub(super) async fn sweep(&self) -> Result<(), DockerError> {
         let mut problems = self.sweep_services().await;
         let filter = HashMap::from([("label", vec![format!("{RUN_LABEL}={}", self.ctx.run_id)])]);
         let containers = self
@@ -576,7 +615,10 @@ impl Ops<'_> {
                     .build(),
             ))
             .await
-            .map_err(|err| format!("listing containers failed: {}", describe(&err)))?;
+            .map_err(|source| DockerError::List {
+                what: "containers",
+                source,
+            })?;
         for container in containers {
             let Some(id) = container.id else { continue };
             let options = q::RemoveContainerOptionsBuilder::new()
@@ -597,7 +639,10 @@ impl Ops<'_> {
                 q::ListVolumesOptionsBuilder::new().filters(&filter).build(),
             ))
             .await
-            .map_err(|err| format!("listing volumes failed: {}", describe(&err)))?;
+            .map_err(|source| DockerError::List {
+                what: "volumes",
+                source,
+            })?;
         for volume in volumes.volumes.unwrap_or_default() {
             if let Err(err) = self
                 .docker
@@ -613,7 +658,10 @@ impl Ops<'_> {
                 q::ListImagesOptionsBuilder::new().filters(&filter).build(),
             ))
             .await
-            .map_err(|err| format!("listing images failed: {}", describe(&err)))?;
+            .map_err(|source| DockerError::List {
+                what: "images",
+                source,
+            })?;
         for image in images {
             let options = q::RemoveImageOptionsBuilder::new().force(true).build();
             if let Err(err) = self
@@ -631,13 +679,13 @@ impl Ops<'_> {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("sweep could not remove: {}", problems.join("; ")))
+            Err(DockerError::Sweep(problems))
         }
     }
 
     /// Removes images by name (those `copy_image` loaded); one already
     /// gone is fine.
-    pub(super) async fn remove_images(&self, images: &[String]) -> Result<(), String> {
+    pub(super) async fn remove_images(&self, images: &[String]) -> Result<(), DockerError> {
         let mut problems = Vec::new();
         for image in images {
             let options = q::RemoveImageOptionsBuilder::new().force(true).build();
@@ -651,7 +699,7 @@ impl Ops<'_> {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(format!("sweep could not remove: {}", problems.join("; ")))
+            Err(DockerError::Sweep(problems))
         }
     }
 
@@ -687,7 +735,11 @@ impl Ops<'_> {
     }
 
     /// Polls `path` on the container's first published port until 2xx.
-    pub(super) async fn http_health(&self, name: &str, health: &HttpHealth) -> Result<(), String> {
+    pub(super) async fn http_health(
+        &self,
+        name: &str,
+        health: &HttpHealth,
+    ) -> Result<(), DockerError> {
         let inspected = self.inspect(name).await?;
         let port = inspected
             .network_settings
@@ -699,7 +751,7 @@ impl Ops<'_> {
                     .flatten()
                     .find_map(|binding| binding.host_port.filter(|p| !p.is_empty()))
             })
-            .ok_or_else(|| format!("healthcheck: `{name}` publishes no port to poll"))?;
+            .ok_or_else(|| DockerError::NoPort(name.to_string()))?;
         let url = format!(
             "http://127.0.0.1:{port}/{}",
             health.path.trim_start_matches('/')
@@ -715,10 +767,11 @@ impl Ops<'_> {
             let state = self.inspect(name).await?.state.unwrap_or_default();
             match state.status {
                 Some(ContainerStateStatusEnum::EXITED | ContainerStateStatusEnum::DEAD) => {
-                    Err(format!(
-                        "healthcheck: `{name}` exited with {} before answering {url}",
-                        state.exit_code.unwrap_or(-1)
-                    ))
+                    Err(DockerError::HealthExited {
+                        name: name.to_string(),
+                        code: state.exit_code.unwrap_or(-1),
+                        url: url.clone(),
+                    })
                 }
                 _ => Ok(()),
             }
@@ -726,19 +779,20 @@ impl Ops<'_> {
         poll.until_2xx(&never, exited)
             .await
             .map_err(|end| match end {
-                crate::steps::poll::PollEnd::TimedOut { last } => format!(
-                    "healthcheck: {url} did not answer 2xx within {}; last: {last}",
-                    humantime::format_duration(health.within)
-                ),
+                crate::steps::poll::PollEnd::TimedOut { last } => DockerError::Unhealthy {
+                    url: url.clone(),
+                    within: health.within,
+                    last,
+                },
                 crate::steps::poll::PollEnd::Stopped(why) => why,
-                crate::steps::poll::PollEnd::Cancelled => "cancelled".into(),
+                crate::steps::poll::PollEnd::Cancelled => DockerError::Cancelled,
             })
     }
 }
 
 /// `"8080"`, `"18080:8080"`, `"127.0.0.1:18080:8080/tcp"` as Docker wants
 /// them: exposed ports and their host bindings.
-fn port_bindings(ports: &[String]) -> Result<(Vec<String>, PortMap), String> {
+fn port_bindings(ports: &[String]) -> Result<(Vec<String>, PortMap), DockerError> {
     let mut exposed = Vec::new();
     let mut bindings: PortMap = HashMap::new();
     for spec in ports {
@@ -751,18 +805,12 @@ fn port_bindings(ports: &[String]) -> Result<(Vec<String>, PortMap), String> {
             [container] => (None, None, *container),
             [host, container] => (None, Some(*host), *container),
             [ip, host, container] => (Some(*ip), Some(*host), *container),
-            _ => {
-                return Err(format!(
-                    "invalid port `{spec}`: write CONTAINER, HOST:CONTAINER or IP:HOST:CONTAINER"
-                ));
-            }
+            _ => return Err(DockerError::PortShape(spec.clone())),
         };
         if container_port.parse::<u16>().is_err()
             || host_port.is_some_and(|p| !p.is_empty() && p.parse::<u16>().is_err())
         {
-            return Err(format!(
-                "invalid port `{spec}`: ports are numbers from 1 to 65535"
-            ));
+            return Err(DockerError::PortNumber(spec.clone()));
         }
         let key = format!("{container_port}/{proto}");
         exposed.push(key.clone());
@@ -852,12 +900,9 @@ fn recreate_body(
 }
 
 /// Packs a build context directory into a tar archive in memory.
-fn pack_context(dir: &Path) -> Result<Vec<u8>, String> {
+fn pack_context(dir: &Path) -> Result<Vec<u8>, DockerError> {
     if !dir.is_dir() {
-        return Err(format!(
-            "build context {} is not a directory",
-            dir.display()
-        ));
+        return Err(DockerError::NoContext(dir.to_path_buf()));
     }
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(true);
@@ -865,12 +910,33 @@ fn pack_context(dir: &Path) -> Result<Vec<u8>, String> {
     // often sparse on disk. Deterministic headers keep the build cache warm.
     builder.sparse(false);
     builder.mode(tar::HeaderMode::Deterministic);
-    builder
-        .append_dir_all(".", dir)
-        .map_err(|err| format!("packing {} failed: {err}", dir.display()))?;
-    builder
-        .into_inner()
-        .map_err(|err| format!("packing {} failed: {err}", dir.display()))
+    let packing_failed = |source| DockerError::Pack {
+        dir: dir.to_path_buf(),
+        source,
+    };
+    builder.append_dir_all(".", dir).map_err(packing_failed)?;
+    builder.into_inner().map_err(packing_failed)
+}
+
+/// Starting, stopping, restarting or removing `name` failed.
+fn container_failed(
+    doing: &'static str,
+    name: &str,
+    source: bollard::errors::Error,
+) -> DockerError {
+    DockerError::Container {
+        doing,
+        name: name.to_string(),
+        source,
+    }
+}
+
+/// Creating, starting or inspecting an exec in `container` failed.
+fn exec_failed(container: &str, source: bollard::errors::Error) -> DockerError {
+    DockerError::Exec {
+        container: container.to_string(),
+        source,
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use bollard::models::HealthConfig;
 
+use super::error::DockerResolveError;
 use super::{DockerCommand, DockerOp, EngineShown, HttpHealth, RunSpec, Until};
 use crate::drill::model::{
     DockerAction, DockerVerb, Healthcheck, HumanDuration, Location, Spanned, Step, VolumesSpec,
@@ -33,7 +34,7 @@ impl DockerCommand {
         step: &Step,
         r: &mut Renderer<'_>,
         target: &ResolvedTarget,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, DockerResolveError> {
         let env: Vec<String> = a
             .env
             .iter()
@@ -49,7 +50,7 @@ impl DockerCommand {
             None => (None, None),
         };
         let Some((verb, subject)) = a.verbs().into_iter().next() else {
-            return Err("a docker step needs a verb: run, start, stop, …".into());
+            return Err(DockerResolveError::NoVerb);
         };
         let subject = r.string(subject);
         let shared = Shared {
@@ -121,7 +122,7 @@ fn operation(
     step: &Step,
     r: &mut Renderer<'_>,
     shared: Shared,
-) -> Result<DockerOp, String> {
+) -> Result<DockerOp, DockerResolveError> {
     let grace = shared.grace;
     Ok(match verb {
         DockerVerb::Run => DockerOp::Run(Box::new(run_spec(subject, a, r, shared))),
@@ -165,7 +166,7 @@ fn operation(
         DockerVerb::Build => build(subject, a, r, shared.labels)?,
         DockerVerb::Sweep => {
             if subject != "run" {
-                return Err(format!("`sweep: {subject}`: only `sweep: run` exists"));
+                return Err(DockerResolveError::SweepWhat(subject));
             }
             DockerOp::Sweep
         }
@@ -176,14 +177,14 @@ fn operation(
                 .from
                 .as_ref()
                 .map(|f| f.value.clone())
-                .ok_or("`copy_image` needs `from`")?,
+                .ok_or(DockerResolveError::CopyImageNeeds("from"))?,
             to: a
                 .to
                 .as_ref()
                 .map(|t| t.value.clone())
-                .ok_or("`copy_image` needs `to`")?,
+                .ok_or(DockerResolveError::CopyImageNeeds("to"))?,
         },
-        service => return Err(format!("`{service}` is resolved as a service verb")),
+        service => return Err(DockerResolveError::ServiceVerb(service)),
     })
 }
 
@@ -220,11 +221,11 @@ fn exec(
     step: &Step,
     r: &mut Renderer<'_>,
     env: Vec<String>,
-) -> Result<DockerOp, String> {
+) -> Result<DockerOp, DockerResolveError> {
     let (expect, captures) = OutputExpectations::resolve(step, r)?;
     Ok(DockerOp::Exec {
         container,
-        argv: strings(r, &a.argv).ok_or("a docker exec needs `argv`")?,
+        argv: strings(r, &a.argv).ok_or(DockerResolveError::ExecNeedsArgv)?,
         env,
         user: optional(r, &a.user),
         workdir: optional(r, &a.workdir),
@@ -233,7 +234,7 @@ fn exec(
     })
 }
 
-fn until(a: &DockerAction, r: &mut Renderer<'_>) -> Result<Until, String> {
+fn until(a: &DockerAction, r: &mut Renderer<'_>) -> Result<Until, DockerResolveError> {
     Ok(match (a.until.as_ref().map(|u| u.value.as_str()), &a.log) {
         (_, Some(text)) => Until::Log {
             text: r.string(text),
@@ -242,12 +243,8 @@ fn until(a: &DockerAction, r: &mut Renderer<'_>) -> Result<Until, String> {
         (Some("running"), None) => Until::Running,
         (Some("healthy"), None) => Until::Healthy,
         (Some("exited"), None) => Until::Exited(a.exit_code.as_ref().map(|c| c.value)),
-        (Some(other), None) => {
-            return Err(format!(
-                "unknown `until: {other}`: use running, healthy or exited"
-            ));
-        }
-        (None, None) => return Err("`wait` needs `until` or `log`".into()),
+        (Some(other), None) => return Err(DockerResolveError::UnknownUntil(other.to_string())),
+        (None, None) => return Err(DockerResolveError::NoUntil),
     })
 }
 
@@ -256,7 +253,7 @@ fn build(
     a: &DockerAction,
     r: &mut Renderer<'_>,
     labels: HashMap<String, String>,
-) -> Result<DockerOp, String> {
+) -> Result<DockerOp, DockerResolveError> {
     Ok(DockerOp::Build {
         context: PathBuf::from(context),
         dockerfile: optional(r, &a.dockerfile).unwrap_or_else(|| "Dockerfile".into()),
@@ -285,9 +282,9 @@ fn optional(r: &mut Renderer<'_>, v: &Option<Spanned<String>>) -> Option<String>
 fn required(
     r: &mut Renderer<'_>,
     v: &Option<Spanned<String>>,
-    field: &str,
-) -> Result<String, String> {
+    field: &'static str,
+) -> Result<String, DockerResolveError> {
     v.as_ref()
         .map(|s| r.string(s))
-        .ok_or_else(|| format!("this docker action needs `{field}`"))
+        .ok_or(DockerResolveError::Needs(field))
 }

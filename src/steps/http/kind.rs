@@ -7,6 +7,7 @@ use crate::drill::model::{HttpAction, HttpAuth, Spanned, Step};
 use crate::drill::template::Renderer;
 use crate::steps::attempt::plain;
 use crate::steps::check_context::CheckContext;
+use crate::steps::error::StepError;
 use crate::steps::kind::{Action, Kind, Results};
 use crate::steps::target::ResolvedTarget;
 
@@ -84,9 +85,10 @@ impl Kind for HttpKind<'_> {
         step: &Step,
         renderer: &mut Renderer<'_>,
         target: &ResolvedTarget,
-    ) -> Result<Action, String> {
+    ) -> Result<Action, StepError> {
         HttpRequest::resolve(&self.0.value, step, renderer, target)
             .map(|request| Box::new(request) as Action)
+            .map_err(StepError::from)
     }
 }
 

@@ -2,8 +2,10 @@
 //! `kind.rs` checks, names and describes the step as written; this module
 //! runs it.
 
+mod error;
 mod kind;
 
+pub(crate) use error::HttpError;
 pub(crate) use kind::HttpKind;
 
 use reqwest::header::HeaderMap;
@@ -102,15 +104,15 @@ impl HttpRequest {
         step: &Step,
         r: &mut Renderer<'_>,
         target: &ResolvedTarget,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, HttpError> {
         let method_text = spec
             .method
             .as_ref()
             .map_or("GET".to_string(), |m| m.value.to_uppercase());
         let method = Method::from_bytes(method_text.as_bytes())
-            .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
+            .map_err(|_| HttpError::Method(method_text.clone()))?;
         let path = r.string(&spec.url);
-        let url = join_url(target.base_url.as_deref(), &path).map_err(|e| e.to_string())?;
+        let url = join_url(target.base_url.as_deref(), &path)?;
         let parsed = target.parsed();
         let parsed_url = parsed.url(&path, &url);
         let mut headers = target.headers.clone();
@@ -170,14 +172,14 @@ impl HttpRequest {
         let limit = self.max_response.unwrap_or(ctx.max_body_bytes);
         let body = match self.read_body(response, limit).await {
             Ok(body) => body,
-            Err(why) => return Attempt::failed(why),
+            Err(why) => return Attempt::failed(why.to_string()),
         };
         let checked = self
             .check(status, &headers, &body)
             .and_then(|json| self.capture(status, &headers, &json));
         match checked {
             Ok(captured) => Attempt::passed(captured),
-            Err(why) => Attempt::failed(why),
+            Err(why) => Attempt::failed(why.to_string()),
         }
     }
 
@@ -217,35 +219,32 @@ impl HttpRequest {
         &self,
         mut response: reqwest::Response,
         limit: usize,
-    ) -> Result<Vec<u8>, String> {
-        let too_large = |what: &str| {
-            format!(
-                "the response of {} {} is larger than {limit} bytes ({}){what}; raise `max_response` if that is expected",
-                self.method,
-                self.url,
-                crate::drill::model::ByteSize(limit as u64),
-            )
+    ) -> Result<Vec<u8>, HttpError> {
+        let too_large = |declared: bool| HttpError::TooLarge {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            limit,
+            declared,
         };
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large(", by its Content-Length"));
+            return Err(too_large(true));
         }
         let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > limit {
-                        return Err(too_large("; firedrill stopped reading it"));
+                        return Err(too_large(false));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => return Ok(body),
-                Err(err) => {
-                    return Err(format!(
-                        "reading the response of {} {} failed: {}",
-                        self.method,
-                        self.url,
-                        error_chain(&err)
-                    ));
+                Err(source) => {
+                    return Err(HttpError::Read {
+                        method: self.method.clone(),
+                        url: self.url.clone(),
+                        source,
+                    });
                 }
             }
         }
@@ -253,7 +252,7 @@ impl HttpRequest {
 
     /// Checks status, headers, body text and JSON; the parsed JSON when a
     /// check or capture needs it (else null).
-    fn check(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Value, String> {
+    fn check(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Result<Value, HttpError> {
         // Decoded only when a message or `body_contains` needs it: most
         // steps never look at the body as text.
         let text = || String::from_utf8_lossy(body);
@@ -262,15 +261,17 @@ impl HttpRequest {
             let actual = headers
                 .get(name.as_str())
                 .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()));
-            check(actual.as_ref(), expected).map_err(|err| format!("header {name}: {err}"))?;
+            check(actual.as_ref(), expected).map_err(|source| HttpError::Header {
+                name: name.clone(),
+                source,
+            })?;
         }
         if let Some(part) = &self.expect.body_contains {
             if !text().contains(part.as_str()) {
-                return Err(format!(
-                    "body: expected it to contain {:?}, got {}",
-                    part,
-                    excerpt(&text(), 300)
-                ));
+                return Err(HttpError::BodyLacks {
+                    part: part.clone(),
+                    body: excerpt(&text(), 300),
+                });
             }
         }
         let needs_json = !self.expect.json.is_empty()
@@ -281,15 +282,16 @@ impl HttpRequest {
         if !needs_json {
             return Ok(Value::Null);
         }
-        let json: Value = serde_json::from_slice(body).map_err(|err| {
-            format!(
-                "expected a JSON body, but it does not parse ({err}): {}",
-                excerpt(&text(), 300)
-            )
+        let json: Value = serde_json::from_slice(body).map_err(|source| HttpError::NotJson {
+            source,
+            body: excerpt(&text(), 300),
         })?;
         for (path, compiled, expected) in &self.expect.json {
             let found = query(compiled, &json);
-            check(found.as_ref(), expected).map_err(|err| format!("{path}: {err}"))?;
+            check(found.as_ref(), expected).map_err(|source| HttpError::Json {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(json)
     }
@@ -298,7 +300,7 @@ impl HttpRequest {
         &self,
         status: u16,
         text: &impl Fn() -> std::borrow::Cow<'b, str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), HttpError> {
         let ok_status = match &self.expect.status {
             Some(codes) => codes.contains(&status),
             None => status < 400,
@@ -318,10 +320,11 @@ impl HttpRequest {
             ),
             None => "a status below 400".to_string(),
         };
-        Err(format!(
-            "status: expected {wanted}, got {status}; body: {}",
-            excerpt(&text(), 300)
-        ))
+        Err(HttpError::Status {
+            wanted,
+            status,
+            body: excerpt(&text(), 300),
+        })
     }
 
     /// Takes every capture from the checked response.
@@ -330,7 +333,7 @@ impl HttpRequest {
         status: u16,
         headers: &HeaderMap,
         json: &Value,
-    ) -> Result<Vec<Captured>, String> {
+    ) -> Result<Vec<Captured>, HttpError> {
         let mut captured = Vec::with_capacity(self.captures.len());
         for capture in &self.captures {
             let value = match &capture.source {
@@ -338,22 +341,22 @@ impl HttpRequest {
                 CaptureSource::Header(name) => match headers.get(name.as_str()) {
                     Some(v) => Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
                     None => {
-                        return Err(format!(
-                            "capture `{}`: the response has no `{name}` header",
-                            capture.name
-                        ));
+                        return Err(HttpError::NoHeader {
+                            capture: capture.name.clone(),
+                            header: name.clone(),
+                        });
                     }
                 },
-                CaptureSource::Path(path) => query(path, json).ok_or_else(|| {
-                    format!(
-                        "capture `{}`: `{path}` matched nothing in {}",
-                        capture.name,
-                        show(json)
-                    )
-                })?,
+                CaptureSource::Path(path) => {
+                    query(path, json).ok_or_else(|| HttpError::NothingAt {
+                        capture: capture.name.clone(),
+                        path: path.to_string(),
+                        json: show(json),
+                    })?
+                }
             };
             if capture.secret {
-                register_secret_capture(&capture.name, &value).map_err(|e| e.to_string())?;
+                register_secret_capture(&capture.name, &value)?;
             }
             captured.push(Captured {
                 name: capture.name.clone(),
@@ -399,7 +402,7 @@ impl Auth {
 
 impl Expectations {
     /// The response side of `expect`, `JSONPaths` compiled.
-    fn resolve(e: &Expect, r: &mut Renderer<'_>) -> Result<Expectations, String> {
+    fn resolve(e: &Expect, r: &mut Renderer<'_>) -> Result<Expectations, HttpError> {
         let mut expect = Expectations {
             status: e.status.as_ref().map(|s| s.value.codes()),
             ..Expectations::default()
@@ -409,7 +412,7 @@ impl Expectations {
         }
         for (path, value) in &e.json {
             let rendered = r.text_at(path, &value.referenced);
-            let compiled = compile_path(&rendered).map_err(|e| e.to_string())?;
+            let compiled = compile_path(&rendered)?;
             expect.json.push((rendered, compiled, r.value(value)));
         }
         expect.body_contains = e.body_contains.as_ref().map(|t| r.string(t));
@@ -419,22 +422,16 @@ impl Expectations {
 
 impl Capture {
     /// Every capture of the step, read from the response.
-    fn resolve_all(step: &Step) -> Result<Vec<Capture>, String> {
+    fn resolve_all(step: &Step) -> Result<Vec<Capture>, HttpError> {
         let mut captures = Vec::new();
         for (name, spec) in &step.capture {
             let (source, secret) = match &spec.value {
                 CaptureSpec::Shorthand(text) if text == "status" => (CaptureSource::Status, false),
-                CaptureSpec::Shorthand(path) => (
-                    CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
-                    false,
-                ),
+                CaptureSpec::Shorthand(path) => (CaptureSource::Path(compile_path(path)?), false),
                 CaptureSpec::Map(map) => match (&map.path, &map.header) {
-                    (Some(path), _) => (
-                        CaptureSource::Path(compile_path(path).map_err(|e| e.to_string())?),
-                        map.secret,
-                    ),
+                    (Some(path), _) => (CaptureSource::Path(compile_path(path)?), map.secret),
                     (None, Some(header)) => (CaptureSource::Header(header.clone()), map.secret),
-                    (None, None) => return Err(format!("capture `{name}` has no source")),
+                    (None, None) => return Err(HttpError::CaptureWithoutSource(name.clone())),
                 },
             };
             captures.push(Capture {

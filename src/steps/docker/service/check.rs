@@ -31,7 +31,7 @@ pub(crate) fn check(ctx: &mut CheckContext<'_, '_>, action: &DockerAction, verb:
             && !text.value.contains("${")
             && let Err(why) = words::port(&text.value)
         {
-            ctx.push(Diagnostic::new(text.referenced, why));
+            ctx.push(Diagnostic::new(text.referenced, why.to_string()));
         }
     }
     if let Some(update) = &action.update {

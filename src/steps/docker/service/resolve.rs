@@ -9,6 +9,7 @@ use crate::drill::model::{
     UpdatePolicySpec,
 };
 use crate::drill::template::Renderer;
+use crate::steps::docker::error::DockerResolveError;
 use crate::steps::docker::swarm::{
     Change, Healthcheck, Mode, Port, PublishMode, RestartPolicy, ServiceInput, Until, UpdatePolicy,
 };
@@ -25,7 +26,7 @@ pub(crate) fn resolve(
     name: String,
     a: &DockerAction,
     r: &mut Renderer<'_>,
-) -> Result<ServiceCommand, String> {
+) -> Result<ServiceCommand, DockerResolveError> {
     let within = a
         .within
         .as_ref()
@@ -51,7 +52,7 @@ pub(crate) fn resolve(
             let replicas = a
                 .replicas
                 .as_ref()
-                .ok_or("`service_scale` needs `replicas`")?;
+                .ok_or(DockerResolveError::ScaleNeedsReplicas)?;
             let replicas = replicas.value;
             (
                 ServiceAction::Scale { name, replicas },
@@ -62,28 +63,32 @@ pub(crate) fn resolve(
         DockerVerb::Wait => {
             let until = written_until
                 .and_then(words::until)
-                .ok_or("a service wait needs `until: converged` or `until: rolled_back`")?;
+                .ok_or(DockerResolveError::ServiceWaitNeedsUntil)?;
             (
                 ServiceAction::Wait { name },
                 Some(ServiceWait { until, within }),
             )
         }
-        other => return Err(format!("`{other}` is not a service verb")),
+        other => return Err(DockerResolveError::NotServiceVerb(other)),
     };
     Ok(ServiceCommand { action, wait })
 }
 
-fn input(name: String, a: &DockerAction, r: &mut Renderer<'_>) -> Result<ServiceInput, String> {
+fn input(
+    name: String,
+    a: &DockerAction,
+    r: &mut Renderer<'_>,
+) -> Result<ServiceInput, DockerResolveError> {
     let mode = match (a.mode.as_ref().map(|m| m.value.as_str()), &a.replicas) {
         (Some("global"), None) => Mode::Global,
         (Some("global"), Some(_)) => {
-            return Err("a `mode: global` service runs one task per node: drop `replicas`".into());
+            return Err(DockerResolveError::GlobalReplicas);
         }
         (_, replicas) => Mode::Replicated(replicas.as_ref().map_or(1, |r| r.value)),
     };
     let publish = match &a.publish {
         Some(word) => words::publish(&word.value)
-            .ok_or_else(|| format!("unknown `publish: {}`: ingress or host", word.value))?,
+            .ok_or_else(|| DockerResolveError::UnknownPublish(word.value.clone()))?,
         None => PublishMode::Ingress,
     };
     let ports = strings(r, &a.ports)

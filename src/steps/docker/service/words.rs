@@ -55,15 +55,21 @@ pub(crate) fn publish(word: &str) -> Option<PublishMode> {
     }
 }
 
+/// A service port that is not `PUBLISHED:TARGET` with two ports from 1 to
+/// 65535: located by the checks, or found once a template is rendered.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "port `{0}` of a service is PUBLISHED:TARGET, like \"18090:8080\" (numbers from 1 to 65535)"
+)]
+pub(crate) struct PortError(String);
+
 /// `"18090:8080"`: the published port, then the task's port.
-pub(crate) fn port(text: &str) -> Result<(u16, u16), String> {
+pub(crate) fn port(text: &str) -> Result<(u16, u16), PortError> {
     let parsed = text
         .split_once(':')
         .and_then(|(published, target)| Some((published.parse().ok()?, target.parse().ok()?)));
     match parsed {
         Some((published, target)) if published > 0 && target > 0 => Ok((published, target)),
-        _ => Err(format!(
-            "port `{text}` of a service is PUBLISHED:TARGET, like \"18090:8080\" (numbers from 1 to 65535)"
-        )),
+        _ => Err(PortError(text.to_string())),
     }
 }

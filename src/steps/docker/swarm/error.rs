@@ -7,13 +7,38 @@ use bollard::errors::Error as DockerError;
 
 use super::facts::Convergence;
 
+/// Why a service's input cannot become a spec the engine accepts; found
+/// before anything is sent.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum InvalidSpec {
+    /// The service names no image.
+    #[error("no image given")]
+    NoImage,
+    /// A mount with too few or too many `:`-separated parts.
+    #[error("mount `{0}` is not `volume:/path` or `/host/path:/path` (optionally `:ro`)")]
+    MountShape(String),
+    /// A mount with an empty source or a relative target.
+    #[error("mount `{0}` needs a source and an absolute target path")]
+    MountPaths(String),
+    /// `rollback.failure_action: rollback`: a rollback cannot roll back.
+    #[error("a rollback's failure_action is pause or continue, not rollback")]
+    RollbackOfRollback,
+    /// `replicas` for a service the engine runs in global mode.
+    #[error("a global service runs one task per node; replicas cannot be set")]
+    GlobalReplicas,
+}
+
 /// A Swarm action's failure. `Display` is the one line a drill report shows.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SwarmError {
     /// The input cannot become a service spec (a bad mount, `replicas` on a
     /// global service, …): nothing was sent to the engine.
-    #[error("service {service}: {message}")]
-    Invalid { service: String, message: String },
+    #[error("service {service}: {problem}")]
+    Invalid {
+        service: String,
+        #[source]
+        problem: InvalidSpec,
+    },
 
     #[error("service {service} does not exist on this engine")]
     NotFound { service: String },

@@ -15,7 +15,7 @@ use bollard::query_parameters as q;
 
 use super::SwarmError;
 use super::converge::service_name;
-use super::error::{engine_message, from_engine};
+use super::error::{InvalidSpec, engine_message, from_engine};
 use super::spec::{Mode, Owner, ServiceInput, mode, to_spec};
 use crate::steps::docker::RUN_LABEL;
 
@@ -216,7 +216,7 @@ fn apply(name: &str, spec: &mut ServiceSpec, change: &Change) -> Result<(), Swar
         if global {
             return Err(SwarmError::Invalid {
                 service: name.to_string(),
-                message: "a global service runs one task per node; replicas cannot be set".into(),
+                problem: InvalidSpec::GlobalReplicas,
             });
         }
         spec.mode = Some(mode(Mode::Replicated(replicas)));

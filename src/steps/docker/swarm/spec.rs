@@ -19,6 +19,7 @@ use bollard::models::{
 };
 
 use super::SwarmError;
+use super::error::InvalidSpec;
 use crate::steps::docker::{DRILL_LABEL, RUN_LABEL};
 
 /// A service to create, every value already resolved.
@@ -143,12 +144,12 @@ pub(crate) struct Owner {
 /// The engine's spec for `input`, labelled with `owner` (the service and
 /// the volumes its mounts create, so a sweep can remove both).
 pub(crate) fn to_spec(input: &ServiceInput, owner: &Owner) -> Result<ServiceSpec, SwarmError> {
-    let invalid = |message: String| SwarmError::Invalid {
+    let invalid = |problem: InvalidSpec| SwarmError::Invalid {
         service: input.name.clone(),
-        message,
+        problem,
     };
     if input.image.trim().is_empty() {
-        return Err(invalid("no image given".into()));
+        return Err(invalid(InvalidSpec::NoImage));
     }
     let owned = owner_labels(owner);
     let mut labels: HashMap<String, String> = input.labels.iter().cloned().collect();
@@ -252,22 +253,16 @@ fn endpoint(ports: &[Port]) -> Option<EndpointSpec> {
 
 /// `volume:/path[:ro]` (a named volume, created by the engine with the
 /// owner's labels) or `/host/path:/path[:ro]` (a bind mount).
-fn parse_mount(text: &str, labels: &HashMap<String, String>) -> Result<Mount, String> {
+fn parse_mount(text: &str, labels: &HashMap<String, String>) -> Result<Mount, InvalidSpec> {
     let parts: Vec<&str> = text.split(':').collect();
     let (source, target, read_only) = match parts.as_slice() {
         [source, target] => (*source, *target, false),
         [source, target, "ro"] => (*source, *target, true),
         [source, target, "rw"] => (*source, *target, false),
-        _ => {
-            return Err(format!(
-                "mount `{text}` is not `volume:/path` or `/host/path:/path` (optionally `:ro`)"
-            ));
-        }
+        _ => return Err(InvalidSpec::MountShape(text.to_string())),
     };
     if source.is_empty() || !target.starts_with('/') {
-        return Err(format!(
-            "mount `{text}` needs a source and an absolute target path"
-        ));
+        return Err(InvalidSpec::MountPaths(text.to_string()));
     }
     let bind = source.starts_with('/');
     Ok(Mount {
@@ -320,7 +315,7 @@ fn update_config(policy: &UpdatePolicy) -> ServiceSpecUpdateConfig {
     }
 }
 
-fn rollback_config(policy: &UpdatePolicy) -> Result<ServiceSpecRollbackConfig, String> {
+fn rollback_config(policy: &UpdatePolicy) -> Result<ServiceSpecRollbackConfig, InvalidSpec> {
     use ServiceSpecRollbackConfigFailureActionEnum as F;
     use ServiceSpecRollbackConfigOrderEnum as O;
     let failure_action = match policy.failure_action {
@@ -328,7 +323,7 @@ fn rollback_config(policy: &UpdatePolicy) -> Result<ServiceSpecRollbackConfig, S
         Some(FailureAction::Pause) => Some(F::PAUSE),
         Some(FailureAction::Continue) => Some(F::CONTINUE),
         Some(FailureAction::Rollback) => {
-            return Err("a rollback's failure_action is pause or continue, not rollback".into());
+            return Err(InvalidSpec::RollbackOfRollback);
         }
     };
     Ok(ServiceSpecRollbackConfig {
