@@ -79,7 +79,7 @@ pub(super) fn init(args: &InitArgs) -> i32 {
 
 /// The drill file and the drill's name: NAME.yaml for a bare name, NAME
 /// itself when it ends in .yaml, .yml or .json (the name is its stem).
-fn paths(name: &str) -> Result<(PathBuf, String), String> {
+fn paths(name: &str) -> Result<(PathBuf, String), NotADrillName> {
     let given = Path::new(name);
     let is_file = given
         .extension()
@@ -100,11 +100,14 @@ fn paths(name: &str) -> Result<(PathBuf, String), String> {
     if fits {
         Ok((path, stem))
     } else {
-        Err(format!(
-            "`{name}` is not a drill name: use letters, digits, `-`, `_` and `.` (a path may lead to it)"
-        ))
+        Err(NotADrillName(name.to_string()))
     }
 }
+
+/// A NAME that cannot name a drill (or its file).
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a drill name: use letters, digits, `-`, `_` and `.` (a path may lead to it)")]
+struct NotADrillName(String);
 
 /// A file beside `path`.
 fn sibling(path: &Path, file: &str) -> PathBuf {

@@ -245,11 +245,21 @@ impl RecordPaths {
 
     /// Writes the record and its copy again, over the ones this run wrote
     /// (`--fail-on-regression`).
-    pub fn rewrite(&self, record: &RunRecord) -> Result<(), String> {
+    pub fn rewrite(&self, record: &RunRecord) -> Result<(), RewriteError> {
         for path in std::iter::once(&self.record).chain(&self.store_copy) {
-            write_record(path, record)
-                .map_err(|err| format!("cannot rewrite the record {}: {err}", path.display()))?;
+            write_record(path, record).map_err(|source| RewriteError {
+                path: path.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
+}
+
+/// A record written once that could not be written again.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot rewrite the record {}: {source}", path.display())]
+pub struct RewriteError {
+    path: PathBuf,
+    source: std::io::Error,
 }

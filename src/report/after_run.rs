@@ -123,7 +123,7 @@ impl AfterRun {
         );
         failed.outcome = RunOutcome::Failed;
         if let Err(problem) = settings.paths.rewrite(&failed) {
-            problems.push(problem);
+            problems.push(problem.to_string());
         }
         Some(failed)
     }

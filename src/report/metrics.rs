@@ -83,7 +83,7 @@ impl Metrics {
             Ok(()) => tracing::info!(url = shown, "metrics pushed"),
             Err(why) => eprintln!(
                 "warning: cannot push the metrics to {shown}: {}",
-                redact(&why)
+                redact(&why.to_string())
             ),
         }
     }
@@ -115,12 +115,28 @@ impl Observer for Metrics {
     }
 }
 
-/// `PUT`s the text to the group's URL; what went wrong, in words.
-async fn send(url: &reqwest::Url, text: String) -> Result<(), String> {
+/// Why a push did not land; shown as a warning, never a failed drill.
+#[derive(Debug, thiserror::Error)]
+enum PushError {
+    /// No answer: the connection, the timeout or the client (its causes on
+    /// one line).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The Pushgateway answered, and refused (its words, cut short).
+    #[error("the Pushgateway answered {status}: {body}")]
+    Refused {
+        status: reqwest::StatusCode,
+        body: String,
+    },
+}
+
+/// `PUT`s the text to the group's URL.
+async fn send(url: &reqwest::Url, text: String) -> Result<(), PushError> {
+    let unreachable = |err: &dyn std::error::Error| PushError::Unreachable(error_chain(err));
     let client = reqwest::Client::builder()
         .timeout(PUSH_TIMEOUT)
         .build()
-        .map_err(|err| error_chain(&err))?;
+        .map_err(|err| unreachable(&err))?;
     let response = client
         .put(url.clone())
         // The classic text format: what the Pushgateway parses. The
@@ -133,14 +149,14 @@ async fn send(url: &reqwest::Url, text: String) -> Result<(), String> {
         .body(text)
         .send()
         .await
-        .map_err(|err| error_chain(&err.without_url()))?;
+        .map_err(|err| unreachable(&err.without_url()))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
     }
     let body = response.text().await.unwrap_or_default();
     let body: String = body.trim().chars().take(300).collect();
-    Err(format!("the Pushgateway answered {status}: {body}"))
+    Err(PushError::Refused { status, body })
 }
 
 /// An error and its causes, on one line.
