@@ -7,9 +7,11 @@ pub mod inputs;
 pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod schema;
+pub(crate) mod schema_rules;
 pub(crate) mod spanned;
 pub mod template;
 pub(crate) mod validate;
+pub(crate) mod verbs;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -9,11 +9,10 @@
 use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::model::{ByteSize, CaptureSpec, DockerVerb, HumanDuration, StatusSpec, VolumesSpec};
+use super::model::{ByteSize, CaptureSpec, HumanDuration, StatusSpec, VolumesSpec};
 use super::spanned::Spanned;
-use crate::kind::StepKind;
 
 /// What `humantime` reads: numbers (fractions too) each with a unit,
 /// optionally separated by spaces, or a lone `0`.
@@ -131,56 +130,6 @@ pub(crate) fn drill_schema() -> Schema {
         .into_root_schema_for::<super::model::Drill>();
     schema.insert("title".into(), "firedrill drill".into());
     schema
-}
-
-/// `Step`: exactly one kind key.
-pub(crate) fn one_kind(schema: &mut Schema) {
-    let kinds: Vec<Value> = StepKind::ALL
-        .iter()
-        .map(|kind| json!({ "required": [kind.as_str()] }))
-        .collect();
-    schema.insert("oneOf".into(), Value::Array(kinds));
-}
-
-/// `DockerAction`: exactly one verb, the fields that verb needs, and no
-/// field of another verb (what `firedrill check` says of each).
-pub(crate) fn one_verb(schema: &mut Schema) {
-    let verbs: Vec<Value> = DockerVerb::ALL
-        .iter()
-        .map(|&verb| verb_branch(verb))
-        .collect();
-    schema.insert("oneOf".into(), Value::Array(verbs));
-}
-
-/// The schema of one verb's action.
-fn verb_branch(verb: DockerVerb) -> Value {
-    let mut names: Vec<&str> = vec![verb.name()];
-    if verb != DockerVerb::CopyImage {
-        names.push("on");
-    }
-    names.extend(verb.fields());
-    let mut required = vec![verb.name()];
-    let mut either = Vec::new();
-    for need in verb.required() {
-        match need.or {
-            None => required.push(need.field),
-            Some(or) => either.push(json!({ "anyOf": [
-                { "required": [need.field] }, { "required": [or] },
-            ]})),
-        }
-    }
-    let mut branch = json!({
-        "title": verb.name(),
-        "required": required,
-        "propertyNames": { "enum": names },
-    });
-    if verb == DockerVerb::Sweep {
-        branch["properties"] = json!({ "sweep": { "const": "run" } });
-    }
-    if let Some(rule) = either.pop() {
-        branch["allOf"] = json!([rule]);
-    }
-    branch
 }
 
 #[cfg(test)]

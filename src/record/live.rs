@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// `AlreadyExists` says the name is taken.
 pub fn claim_journal(journal: &Path, header: &str, replace: bool) -> std::io::Result<File> {
     static CLAIMS: AtomicU64 = AtomicU64::new(0);
-    let dir = super::files::parent_dir(journal);
+    let dir = super::atomic::parent_dir(journal);
     std::fs::create_dir_all(dir)?;
     let name = journal
         .file_name()
@@ -39,7 +39,7 @@ pub fn claim_journal(journal: &Path, header: &str, replace: bool) -> std::io::Re
         .and_then(|()| file.write_all(header.as_bytes()))
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.flush())
-        .and_then(|()| super::files::place(&temp, journal, replace));
+        .and_then(|()| super::atomic::place(&temp, journal, replace));
     if made.is_err() {
         let _ = std::fs::remove_file(&temp);
     }

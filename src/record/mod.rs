@@ -3,6 +3,7 @@
 //! duration formatting). It imports nothing of firedrill but `redact`, so
 //! every other layer may use it.
 
+mod atomic;
 pub mod files;
 pub mod format;
 pub mod journal;

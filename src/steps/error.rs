@@ -1,28 +1,58 @@
 //! [`StepError`]: why a step could not be resolved into an action, whatever
-//! its kind. Each kind keeps its own error type; this wraps them so that
-//! [`Kind::resolve`](super::kind::Kind::resolve) has one. The executor
-//! turns it into words only where it writes the record.
+//! its kind. Each kind keeps its own typed error (`HttpError`, `ExecError`,
+//! `DockerResolveError`, …) next to its code; this carries it whole, so
+//! [`Kind::resolve`](super::kind::Kind::resolve) has one return type
+//! without this file naming every kind (which would tie the bottom of the
+//! steps layer to each kind, and each kind back to it). The executor turns
+//! it into words only where it writes the record.
 
-use super::docker::DockerResolveError;
-use super::exec::ExecError;
-use super::http::HttpError;
-use super::kind::NO_KIND;
+use std::fmt;
 
-/// Why a step did not resolve. Template errors are not here: they land in
-/// the renderer's errors, located.
+/// Why a step did not resolve: the kind's own error, boxed, its words
+/// unchanged. Template errors are not here: they land in the renderer's
+/// errors, located.
+pub(crate) struct StepError(Box<dyn std::error::Error + Send + Sync>);
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for StepError {
+    fn from(error: E) -> Self {
+        StepError(Box::new(error))
+    }
+}
+
+impl StepError {
+    /// The kind's own error, when it is an `E`.
+    #[cfg(test)]
+    pub(crate) fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A step without a kind (only an unchecked one), or a parallel group,
+/// which the executor schedules itself and which has no one action.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum StepError {
-    /// An `http` step (a method, a URL, a `JSONPath` once rendered).
-    #[error(transparent)]
-    Http(#[from] HttpError),
-    /// An `exec` step (a pattern once rendered, a capture).
-    #[error(transparent)]
-    Exec(#[from] ExecError),
-    /// A `docker` step (a missing field, a service port once rendered).
-    #[error(transparent)]
-    Docker(#[from] DockerResolveError),
-    /// A step without a kind (only an unchecked one), or a parallel group,
-    /// which the executor schedules itself and which has no one action.
-    #[error("{NO_KIND}")]
-    NoKind,
+#[error("the step has no kind")]
+pub(crate) struct NoKind;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kinds_error_keeps_its_words_and_its_type() {
+        let error = StepError::from(NoKind);
+        assert_eq!(error.to_string(), "the step has no kind");
+        assert!(error.downcast_ref::<NoKind>().is_some());
+    }
 }

@@ -75,11 +75,6 @@ impl Results {
     }
 }
 
-/// What a step without a kind says where a description is expected; only
-/// an unchecked step (or a parallel group, which the executor schedules
-/// itself) gets it.
-pub(crate) const NO_KIND: &str = "the step has no kind";
-
 /// A step with every template resolved, ready to run.
 pub(crate) type Action = Box<dyn Resolved>;
 

@@ -3,7 +3,7 @@
 //! through it.
 
 use super::docker::DockerKind;
-use super::error::StepError;
+use super::error::{NoKind, StepError};
 use super::exec::ExecKind;
 use super::http::HttpKind;
 use super::kind::{Action, Kind};
@@ -34,7 +34,7 @@ pub(crate) fn resolve(
 ) -> Result<Action, StepError> {
     match step.spec() {
         Some(spec) => with_kind(spec, |kind| kind.resolve(step, renderer, target)),
-        None => Err(StepError::NoKind),
+        None => Err(NoKind.into()),
     }
 }
 
@@ -42,6 +42,6 @@ pub(crate) fn resolve(
 pub(crate) fn describe_runbook(step: &Step) -> String {
     match step.spec() {
         Some(spec) => with_kind(spec, |kind| kind.describe_runbook(step)),
-        None => format!("({})", StepError::NoKind),
+        None => format!("({NoKind})"),
     }
 }

@@ -14,10 +14,9 @@
 //! `check_context` (what a kind checks with) → `kind` (the traits) → the
 //! kinds (`http/`, `exec`, `manual`, `sleep`, `docker/`, `parallel`) and
 //! `expect` → `kinds` (the one list) → `check` (loading and the walk over
-//! the steps). Nothing inside imports this file. One exception to the
-//! order: `error` wraps each kind's resolve error in the one
-//! [`StepError`](error::StepError) that [`Kind::resolve`] returns, so
-//! `kind` and the kinds both import it.
+//! the steps). Nothing inside imports this file. `error` sits beside the
+//! helpers: [`StepError`](error::StepError), which [`Kind::resolve`]
+//! returns, carries any kind's own error without naming the kinds.
 //!
 //! Adding a step kind touches exactly:
 //! - one new `src/steps/<kind>.rs` (or folder `src/steps/<kind>/`): a type
@@ -29,9 +28,8 @@
 //!   `Option` field on `drill::model::Step` with its
 //!   [`StepSpec`](crate::drill::model::StepSpec) variant (`src/drill/model.rs`:
 //!   the field keeps exact source locations); and its arm in
-//!   [`with_kind`] (`src/steps/kinds.rs`);
-//! - if resolving it can fail, its error type's variant of
-//!   [`StepError`](error::StepError) (`src/steps/error.rs`).
+//!   [`with_kind`] (`src/steps/kinds.rs`). Its errors are its own types,
+//!   in its own file; `?` turns them into a `StepError`.
 
 pub(crate) mod attempt;
 pub(crate) mod check;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::check_context::CheckContext;
-use super::error::StepError;
-use super::kind::{Action, Kind, NO_KIND};
+use super::error::{NoKind, StepError};
+use super::kind::{Action, Kind};
 use super::target::ResolvedTarget;
 use crate::drill::diagnostic::{Diagnostic, did_you_mean};
 use crate::drill::model::{LocatedStep, Location, ParallelGroup, Spanned, Step, StepSpec};
@@ -50,7 +50,7 @@ impl Kind for ParallelKind<'_> {
 
     /// A group has no sentence of its own (its steps are not listed).
     fn describe_runbook(&self, _step: &Step) -> String {
-        format!("({NO_KIND})")
+        format!("({NoKind})")
     }
 
     /// The executor runs a group's steps itself: there is no one action.
@@ -60,7 +60,7 @@ impl Kind for ParallelKind<'_> {
         _renderer: &mut Renderer<'_>,
         _target: &ResolvedTarget,
     ) -> Result<Action, StepError> {
-        Err(StepError::NoKind)
+        Err(NoKind.into())
     }
 }
 

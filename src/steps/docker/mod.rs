@@ -17,7 +17,7 @@ pub(crate) mod service;
 pub(crate) mod swarm;
 
 pub(crate) use engine::{Engine, Engines};
-pub(crate) use error::{DockerError, DockerResolveError};
+pub(crate) use error::DockerError;
 pub(crate) use kind::DockerKind;
 
 use std::collections::HashMap;
