@@ -4,10 +4,15 @@
 //! is used and where its anchor defined it), 56 bytes on every value, and
 //! on every absent optional field too. Error
 //! messages need only the first, and a 10,000-step drill holds about 150,000
-//! located values, so the model reads each value through serde-saphyr's type
+//! located values, so the model reads the value and where it is used from
+//! the view serde-saphyr gives its own type (without building that type)
 //! and keeps one 20-byte [`Location`]: the parsed model of such a drill is
 //! half the size it would be otherwise.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// A value and the place in the drill file where it was written.
@@ -18,13 +23,99 @@ pub struct Spanned<T> {
     pub referenced: Location,
 }
 
+/// serde-saphyr hands a value with its location to a newtype struct of
+/// this name (the one its own `Spanned<T>` asks for).
+const SPANNED_NEWTYPE: &str = "__yaml_spanned";
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    /// Reads serde-saphyr's view of a located value, `{marker, value,
+    /// referenced, defined}`, directly and takes only `value` and
+    /// `referenced`. Going through `serde_saphyr::Spanned` allocated the
+    /// marker key as a `String` and read two full locations for every value.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = serde_saphyr::Spanned::<T>::deserialize(deserializer)?;
-        Ok(Self {
-            value: spanned.value,
-            referenced: spanned.referenced.into(),
+        deserializer.deserialize_newtype_struct(SPANNED_NEWTYPE, NewtypeVisitor(PhantomData))
+    }
+}
+
+/// Takes serde-saphyr's newtype and asks for its map view.
+struct NewtypeVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for NewtypeVisitor<T> {
+    type Value = Spanned<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a located value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_struct("Spanned", REPR_FIELDS, ReprVisitor(PhantomData))
+    }
+}
+
+/// The first key of serde-saphyr's view, which tells it from a user's map.
+const MARKER: &str = "__serde_saphyr_private_spanned";
+/// The keys of serde-saphyr's view, in the order it gives them.
+const REPR_FIELDS: &[&str] = &[MARKER, "value", "referenced", "defined"];
+
+/// Reads `{marker, value, referenced, ..}`; `defined` is left unread.
+struct ReprVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ReprVisitor<T> {
+    type Value = Spanned<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a located value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        // Only serde-saphyr's deserializer gives this view; the model is
+        // never read through serde's buffering (no `flatten`, no `untagged`).
+        let expect = |map: &mut A, key: Key| match map.next_key::<Key>()? {
+            Some(found) if found == key => Ok(()),
+            _ => Err(A::Error::custom(
+                "a located value can only be read by serde-saphyr",
+            )),
+        };
+        expect(&mut map, Key::Marker)?;
+        map.next_value::<IgnoredAny>()?;
+        expect(&mut map, Key::Value)?;
+        let value = map.next_value::<T>()?;
+        expect(&mut map, Key::Referenced)?;
+        let referenced: serde_saphyr::Location = map.next_value()?;
+        Ok(Spanned {
+            value,
+            referenced: referenced.into(),
         })
+    }
+}
+
+/// A key of serde-saphyr's view, read without allocating.
+#[derive(PartialEq, Eq)]
+enum Key {
+    Marker,
+    Value,
+    Referenced,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key of a located value")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    MARKER => Key::Marker,
+                    "value" => Key::Value,
+                    "referenced" => Key::Referenced,
+                    _ => Key::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
     }
 }
 
