@@ -81,6 +81,13 @@ impl Store {
     /// Reads every record and every orphan journal in `dir`. A missing
     /// directory is an empty store: no run has happened yet.
     pub(crate) fn open(dir: &Path) -> Store {
+        Store::open_without(dir, &[])
+    }
+
+    /// [`Store::open`], leaving out the records at `skip`: the run being
+    /// judged never reads its own record back (a long drill's costs as
+    /// much as writing it).
+    pub(crate) fn open_without(dir: &Path, skip: &[&Path]) -> Store {
         let mut store = Store {
             dir: dir.to_path_buf(),
             ..Store::default()
@@ -94,7 +101,7 @@ impl Store {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if name.starts_with('.') || !path.is_file() {
+            if name.starts_with('.') || skip.contains(&path.as_path()) || !path.is_file() {
                 continue;
             }
             let (path, result) = if let Some(stem) = name.strip_suffix(".journal.jsonl") {

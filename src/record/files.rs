@@ -170,7 +170,16 @@ impl RecordPaths {
             ));
         }
         if let Some(copy) = &self.store_copy {
-            if let Err(err) = write_new_record(copy, record) {
+            // The same bytes: copied from the record just written rather
+            // than serialized and masked a second time.
+            let written = if problems.is_empty() {
+                write_atomically_with(copy, false, |file| {
+                    std::io::copy(&mut File::open(&self.record)?, file).map(drop)
+                })
+            } else {
+                write_new_record(copy, record)
+            };
+            if let Err(err) = written {
                 problems.push(format!(
                     "cannot write the run store's copy of the record {}: {err}",
                     copy.display()

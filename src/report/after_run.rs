@@ -3,7 +3,7 @@
 //! asked for (`--junit`, `--markdown`, `--html`). An observer of the run's
 //! last event, so the command line only reads the verdict.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::{Format, RenderError, render, write_report};
@@ -68,7 +68,13 @@ impl AfterRun {
 
     fn baseline(&self, record: &RunRecord) -> Baseline {
         self.settings.baseline.clone().unwrap_or_else(|| {
-            Store::open(&self.settings.runs_dir).baseline_for(record, BASELINE_WINDOW)
+            // This run's own record is never its baseline: not read back.
+            let paths = &self.settings.paths;
+            let own: Vec<&Path> = std::iter::once(&paths.record)
+                .chain(&paths.store_copy)
+                .map(PathBuf::as_path)
+                .collect();
+            Store::open_without(&self.settings.runs_dir, &own).baseline_for(record, BASELINE_WINDOW)
         })
     }
 

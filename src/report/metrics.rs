@@ -94,6 +94,11 @@ impl Observer for Metrics {
         let Event::RunFinished { record } = event else {
             return;
         };
+        // Nobody asked for metrics: rendering them costs as much as
+        // writing the record (a line per step).
+        if self.settings.file.is_none() && self.settings.pushgateway.is_none() {
+            return;
+        }
         let mut judged = None;
         self.after_run.with_verdict(|verdict| {
             judged = verdict
