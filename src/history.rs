@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::record::files::{read_journal, read_record};
+use crate::record::files::{drill_file_stem, read_journal, read_record, stored_drill_stem};
 use crate::record::format::duration_ms;
 use crate::record::{
     InterventionKind, Outcome, Phase, ReadError, RunOutcome, RunRecord, StepRecord,
@@ -88,6 +88,21 @@ impl Store {
     /// judged never reads its own record back (a long drill's costs as
     /// much as writing it).
     pub(crate) fn open_without(dir: &Path, skip: &[&Path]) -> Store {
+        Store::open_filtered(dir, skip, |_| true)
+    }
+
+    /// [`Store::open_without`] for the runs of one drill: a file the store
+    /// named for another drill is not even opened, so a run's baseline
+    /// costs what its own history costs, not the whole store's. A file
+    /// named otherwise (a `--report` path inside the store) is read.
+    pub(crate) fn open_for_drill(dir: &Path, drill: &str, skip: &[&Path]) -> Store {
+        let own = drill_file_stem(drill);
+        Store::open_filtered(dir, skip, |name| {
+            stored_drill_stem(name).is_none_or(|stem| stem == own)
+        })
+    }
+
+    fn open_filtered(dir: &Path, skip: &[&Path], keep: impl Fn(&str) -> bool) -> Store {
         let mut store = Store {
             dir: dir.to_path_buf(),
             ..Store::default()
@@ -101,7 +116,11 @@ impl Store {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if name.starts_with('.') || skip.contains(&path.as_path()) || !path.is_file() {
+            if name.starts_with('.')
+                || skip.contains(&path.as_path())
+                || !keep(name)
+                || !path.is_file()
+            {
                 continue;
             }
             let (path, result) = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
@@ -632,6 +651,28 @@ impl DrillTrend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run's baseline opens only its own drill's files (and files the
+    /// store did not name), never the rest of the store.
+    #[test]
+    fn a_drills_baseline_opens_only_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "other-20261201-101010-abcd.json",
+            "other-drill-20261201-101010-abcd.journal.jsonl",
+            "mine-20261201-101010-abcd.json",
+            "custom.json",
+        ] {
+            std::fs::write(dir.path().join(name), "not a record").unwrap();
+        }
+        let everything = Store::open(dir.path());
+        assert_eq!(everything.problems.len(), 4, "{:?}", everything.problems);
+        let mine = Store::open_for_drill(dir.path(), "mine", &[]);
+        let read: Vec<&String> = mine.problems.iter().collect();
+        assert_eq!(read.len(), 2, "{read:?}");
+        assert!(read.iter().any(|p| p.contains("mine-20261201")), "{read:?}");
+        assert!(read.iter().any(|p| p.contains("custom.json")), "{read:?}");
+    }
 
     #[test]
     fn median_is_the_middle_value_or_the_mean_of_the_middle_two() {

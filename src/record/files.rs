@@ -19,7 +19,12 @@ pub const DEFAULT_RUNS_DIR: &str = ".firedrill/runs";
 /// The default record path of a run: by drill name and run id, so no run
 /// overwrites another's.
 pub fn default_record_path(runs_dir: &Path, drill: &str, run_id: &str) -> PathBuf {
-    let safe: String = drill
+    runs_dir.join(format!("{}-{run_id}.json", drill_file_stem(drill)))
+}
+
+/// A drill's name as the store writes it in file names.
+pub(crate) fn drill_file_stem(drill: &str) -> String {
+    drill
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -28,8 +33,22 @@ pub fn default_record_path(runs_dir: &Path, drill: &str, run_id: &str) -> PathBu
                 '-'
             }
         })
-        .collect();
-    runs_dir.join(format!("{safe}-{run_id}.json"))
+        .collect()
+}
+
+/// The drill part of a file the store named (`<drill>-<YYYYMMDD>-<HHMMSS>-<hex4>`
+/// then `.json` or `.journal.jsonl`); `None` for a file named otherwise.
+pub(crate) fn stored_drill_stem(file_name: &str) -> Option<&str> {
+    let stem = file_name
+        .strip_suffix(".journal.jsonl")
+        .or_else(|| file_name.strip_suffix(".json"))?;
+    let (rest, random) = stem.rsplit_once('-')?;
+    let (rest, time) = rest.rsplit_once('-')?;
+    let (drill, date) = rest.rsplit_once('-')?;
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    let hex = random.len() == 4 && random.bytes().all(|b| b.is_ascii_hexdigit());
+    (digits(date, 8) && digits(time, 6) && hex && !drill.is_empty()).then_some(drill)
 }
 
 /// Reads a run from a record or, for a crashed run, from its journal.

@@ -74,7 +74,8 @@ impl AfterRun {
                 .chain(&paths.store_copy)
                 .map(PathBuf::as_path)
                 .collect();
-            Store::open_without(&self.settings.runs_dir, &own).baseline_for(record, BASELINE_WINDOW)
+            Store::open_for_drill(&self.settings.runs_dir, &record.drill, &own)
+                .baseline_for(record, BASELINE_WINDOW)
         })
     }
 
