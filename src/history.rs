@@ -8,6 +8,8 @@
 //! *baseline*: per step, and for the total, the median of the previous runs
 //! of the same drill — the median, so one odd run does not move it.
 
+mod scan;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,8 @@ use crate::record::format::duration_ms;
 use crate::record::{
     InterventionKind, Outcome, Phase, ReadError, RunOutcome, RunRecord, StepRecord,
 };
+
+pub(crate) use scan::baseline_in;
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
@@ -201,7 +205,12 @@ pub(crate) fn median(values: &mut [u64]) -> Option<u64> {
 /// Whether a step's time is a fair sample: it ran to its end, without a
 /// rescue whose human time would skew it.
 fn counts(step: &StepRecord) -> bool {
-    matches!(step.outcome, Outcome::Passed | Outcome::ManualDone)
+    counts_outcome(step.outcome)
+}
+
+/// [`counts`], by the step's outcome.
+fn counts_outcome(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Passed | Outcome::ManualDone)
 }
 
 /// What a run is compared with: per step (by phase and name) and for the
@@ -223,22 +232,37 @@ impl Baseline {
     pub(crate) fn from_runs(runs: &[&RunRecord], description: String) -> Baseline {
         let mut baseline = Baseline {
             description,
-            runs: runs.len(),
             ..Baseline::default()
         };
         for run in runs {
-            for step in run.steps.iter().filter(|s| counts(s)) {
-                baseline
-                    .steps
-                    .entry((step.phase == Phase::Cleanup, step.name.clone()))
-                    .or_default()
-                    .push(step.duration_ms);
-            }
-            if run.outcome == RunOutcome::Passed {
-                baseline.totals.push(run.duration_ms);
-            }
+            let steps = run
+                .steps
+                .iter()
+                .map(|s| (s.phase, s.outcome, s.name.as_str(), s.duration_ms));
+            baseline.add_run(run.outcome, run.duration_ms, steps);
         }
         baseline
+    }
+
+    /// Adds one earlier run: its outcome, wall time and steps as
+    /// `(phase, outcome, name, duration_ms)`.
+    fn add_run<'a>(
+        &mut self,
+        outcome: RunOutcome,
+        duration_ms: u64,
+        steps: impl Iterator<Item = (Phase, Outcome, &'a str, u64)>,
+    ) {
+        self.runs += 1;
+        for (phase, step_outcome, name, ms) in steps {
+            if !counts_outcome(step_outcome) {
+                continue;
+            }
+            let key = (phase == Phase::Cleanup, name.to_string());
+            self.steps.entry(key).or_default().push(ms);
+        }
+        if outcome == RunOutcome::Passed {
+            self.totals.push(duration_ms);
+        }
     }
 
     /// A baseline of one chosen run (`--baseline RECORD`).

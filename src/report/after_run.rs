@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{Format, RenderError, render, write_report};
-use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Store, Threshold};
+use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Threshold};
 use crate::record::files::RecordPaths;
 use crate::record::{RunOutcome, RunRecord};
 use crate::run::event::{Event, Observer};
@@ -67,8 +67,10 @@ impl AfterRun {
     }
 
     fn baseline(&self, record: &RunRecord) -> Baseline {
+        // Streamed from the store: the previous runs of a long drill are
+        // never all in memory beside this one's record.
         self.settings.baseline.clone().unwrap_or_else(|| {
-            Store::open(&self.settings.runs_dir).baseline_for(record, BASELINE_WINDOW)
+            crate::history::baseline_in(&self.settings.runs_dir, record, BASELINE_WINDOW)
         })
     }
 
