@@ -53,7 +53,7 @@ struct SlimStep {
 /// wrote one (read whole: they are rare, and only those carry a crash).
 enum RunFile {
     Record(PathBuf),
-    Journal(RunRecord),
+    Journal(Box<RunRecord>),
 }
 
 /// The baseline of `current` in the run store `dir`: the last `window`
@@ -128,7 +128,7 @@ fn run_files(dir: &Path) -> Vec<RunFile> {
                 continue;
             }
             match read_journal(path) {
-                Ok(run) => files.push(RunFile::Journal(run)),
+                Ok(run) => files.push(RunFile::Journal(Box::new(run))),
                 // Finished since the listing: its record is read instead,
                 // unless the listing has it already.
                 Err(ReadError::Io { source, .. })
@@ -150,7 +150,7 @@ fn run_files(dir: &Path) -> Vec<RunFile> {
 /// `(started_at, run_id)` of a run file of `drill`; `None` for another
 /// drill's run or a file that is no record.
 fn identify(file: RunFile, drill: &str) -> Option<(String, String, RunFile)> {
-    let whole = |record: RunRecord| {
+    let whole = |record: Box<RunRecord>| {
         (record.drill == drill).then(|| {
             let key = (record.started_at.clone(), record.run_id.clone());
             (key.0, key.1, RunFile::Journal(record))
@@ -166,7 +166,7 @@ fn identify(file: RunFile, drill: &str) -> Option<(String, String, RunFile)> {
             )),
             // A journal given a record's name, say: read as `history`
             // reads it.
-            None => whole(read_record(&path).ok()?),
+            None => whole(Box::new(read_record(&path).ok()?)),
         },
     }
 }
