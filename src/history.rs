@@ -8,16 +8,20 @@
 //! *baseline*: per step, and for the total, the median of the previous runs
 //! of the same drill — the median, so one odd run does not move it.
 
+mod scan;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::record::files::{drill_file_stem, read_journal, read_record, stored_drill_stem};
+use crate::record::files::{read_journal, read_record};
 use crate::record::format::duration_ms;
 use crate::record::{
     InterventionKind, Outcome, Phase, ReadError, RunOutcome, RunRecord, StepRecord,
 };
+
+pub(crate) use scan::baseline_in;
 
 /// How many previous runs make a baseline unless told otherwise: enough
 /// for a stable median, few enough to follow a real trend.
@@ -81,28 +85,6 @@ impl Store {
     /// Reads every record and every orphan journal in `dir`. A missing
     /// directory is an empty store: no run has happened yet.
     pub(crate) fn open(dir: &Path) -> Store {
-        Store::open_without(dir, &[])
-    }
-
-    /// [`Store::open`], leaving out the records at `skip`: the run being
-    /// judged never reads its own record back (a long drill's costs as
-    /// much as writing it).
-    pub(crate) fn open_without(dir: &Path, skip: &[&Path]) -> Store {
-        Store::open_filtered(dir, skip, |_| true)
-    }
-
-    /// [`Store::open_without`] for the runs of one drill: a file the store
-    /// named for another drill is not even opened, so a run's baseline
-    /// costs what its own history costs, not the whole store's. A file
-    /// named otherwise (a `--report` path inside the store) is read.
-    pub(crate) fn open_for_drill(dir: &Path, drill: &str, skip: &[&Path]) -> Store {
-        let own = drill_file_stem(drill);
-        Store::open_filtered(dir, skip, |name| {
-            stored_drill_stem(name).is_none_or(|stem| stem == own)
-        })
-    }
-
-    fn open_filtered(dir: &Path, skip: &[&Path], keep: impl Fn(&str) -> bool) -> Store {
         let mut store = Store {
             dir: dir.to_path_buf(),
             ..Store::default()
@@ -116,11 +98,7 @@ impl Store {
             let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
                 continue;
             };
-            if name.starts_with('.')
-                || skip.contains(&path.as_path())
-                || !keep(name)
-                || !path.is_file()
-            {
+            if name.starts_with('.') || !path.is_file() {
                 continue;
             }
             let (path, result) = if let Some(stem) = name.strip_suffix(".journal.jsonl") {
@@ -227,7 +205,12 @@ pub(crate) fn median(values: &mut [u64]) -> Option<u64> {
 /// Whether a step's time is a fair sample: it ran to its end, without a
 /// rescue whose human time would skew it.
 fn counts(step: &StepRecord) -> bool {
-    matches!(step.outcome, Outcome::Passed | Outcome::ManualDone)
+    counts_outcome(step.outcome)
+}
+
+/// [`counts`], by the step's outcome.
+fn counts_outcome(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Passed | Outcome::ManualDone)
 }
 
 /// What a run is compared with: per step (by phase and name) and for the
@@ -249,22 +232,37 @@ impl Baseline {
     pub(crate) fn from_runs(runs: &[&RunRecord], description: String) -> Baseline {
         let mut baseline = Baseline {
             description,
-            runs: runs.len(),
             ..Baseline::default()
         };
         for run in runs {
-            for step in run.steps.iter().filter(|s| counts(s)) {
-                baseline
-                    .steps
-                    .entry((step.phase == Phase::Cleanup, step.name.clone()))
-                    .or_default()
-                    .push(step.duration_ms);
-            }
-            if run.outcome == RunOutcome::Passed {
-                baseline.totals.push(run.duration_ms);
-            }
+            let steps = run
+                .steps
+                .iter()
+                .map(|s| (s.phase, s.outcome, s.name.as_str(), s.duration_ms));
+            baseline.add_run(run.outcome, run.duration_ms, steps);
         }
         baseline
+    }
+
+    /// Adds one earlier run: its outcome, wall time and steps as
+    /// `(phase, outcome, name, duration_ms)`.
+    fn add_run<'a>(
+        &mut self,
+        outcome: RunOutcome,
+        duration_ms: u64,
+        steps: impl Iterator<Item = (Phase, Outcome, &'a str, u64)>,
+    ) {
+        self.runs += 1;
+        for (phase, step_outcome, name, ms) in steps {
+            if !counts_outcome(step_outcome) {
+                continue;
+            }
+            let key = (phase == Phase::Cleanup, name.to_string());
+            self.steps.entry(key).or_default().push(ms);
+        }
+        if outcome == RunOutcome::Passed {
+            self.totals.push(duration_ms);
+        }
     }
 
     /// A baseline of one chosen run (`--baseline RECORD`).
@@ -651,28 +649,6 @@ impl DrillTrend {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A run's baseline opens only its own drill's files (and files the
-    /// store did not name), never the rest of the store.
-    #[test]
-    fn a_drills_baseline_opens_only_its_own_files() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in [
-            "other-20261201-101010-abcd.json",
-            "other-drill-20261201-101010-abcd.journal.jsonl",
-            "mine-20261201-101010-abcd.json",
-            "custom.json",
-        ] {
-            std::fs::write(dir.path().join(name), "not a record").unwrap();
-        }
-        let everything = Store::open(dir.path());
-        assert_eq!(everything.problems.len(), 4, "{:?}", everything.problems);
-        let mine = Store::open_for_drill(dir.path(), "mine", &[]);
-        let read: Vec<&String> = mine.problems.iter().collect();
-        assert_eq!(read.len(), 2, "{read:?}");
-        assert!(read.iter().any(|p| p.contains("mine-20261201")), "{read:?}");
-        assert!(read.iter().any(|p| p.contains("custom.json")), "{read:?}");
-    }
 
     #[test]
     fn median_is_the_middle_value_or_the_mean_of_the_middle_two() {

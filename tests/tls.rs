@@ -101,6 +101,36 @@ fn tls_server() -> TlsServer {
     }
 }
 
+/// A plain-HTTP server on 127.0.0.1 that answers every request with a
+/// redirect to `to` (an `https://` URL) plus the request's path; returns
+/// its own `http://` URL.
+fn redirect_server(to: &str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let to = to.to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(16) {
+            let Ok(mut stream) = stream else { return };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                match stream.read(&mut byte) {
+                    Ok(1) => head.push(byte[0]),
+                    _ => break,
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            let path = head.split(' ').nth(1).unwrap_or("/");
+            let _ = write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {to}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    url
+}
+
 /// Runs a one-step drill against the server with these `target` fields;
 /// returns (exit code, stderr, record or null).
 fn run(dir: &Path, server: &TlsServer, target: &str) -> (i32, String, serde_json::Value) {
@@ -259,4 +289,35 @@ fn a_system_without_ca_certificates_still_runs() {
         &no_system_roots,
     );
     assert_eq!(code, 0, "{stderr}\n{record}");
+}
+
+/// A target on plain HTTP that redirects to HTTPS: the certificate at the
+/// HTTPS end is checked all the same (the system's CA certificates are
+/// read at the first TLS handshake, not when the run starts, so a drill
+/// whose URLs are all `http://` must still get them here), and
+/// `target.ca_file` still trusts a private CA there.
+#[test]
+fn an_http_to_https_redirect_still_verifies_certificates() {
+    let server = tls_server();
+    let redirecting = TlsServer {
+        url: redirect_server(&server.url),
+        ca_pem: server.ca_pem.clone(),
+    };
+    assert!(redirecting.url.starts_with("http://"));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr, record) = run(dir.path(), &redirecting, "");
+    assert_eq!(code, 1, "{stderr}\n{record}");
+    let error = record["steps"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("certificate"), "{error}");
+    assert_eq!(record["warnings"], serde_json::json!([]), "{record}");
+
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &server.ca_pem).unwrap();
+    let (code, stderr, record) = run(
+        dir.path(),
+        &redirecting,
+        &format!(", ca_file: \"{}\"", ca.display()),
+    );
+    assert_eq!(code, 0, "{stderr}\n{record}");
+    assert_eq!(record["steps"][0]["outcome"], "passed");
 }

@@ -144,8 +144,10 @@ pub struct StepRecord {
     pub over_budget: bool,
     /// Who owns the step.
     pub owner: Option<String>,
+    // Boxed, as `service`: most steps have none, and a 10,000-step run
+    // keeps every record until its end.
     /// What a person did, planned or not.
-    pub intervention: Option<Intervention>,
+    pub intervention: Option<Box<Intervention>>,
     /// Why it failed or did not run, expected against actual.
     pub error: Option<String>,
     /// Microsecond wall time, for timing comparisons finer than a millisecond.
@@ -174,7 +176,7 @@ pub struct StepRecord {
     /// on failure (an update the engine rolled back keeps how long the
     /// engine took to decide and to undo it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<ServiceFacts>,
+    pub service: Option<Box<ServiceFacts>>,
 }
 
 /// A Swarm service's convergence, as a step saw it. Times in `*_ms` are

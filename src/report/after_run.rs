@@ -3,11 +3,11 @@
 //! asked for (`--junit`, `--markdown`, `--html`). An observer of the run's
 //! last event, so the command line only reads the verdict.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{Format, RenderError, render, write_report};
-use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Store, Threshold};
+use crate::history::{BASELINE_WINDOW, Baseline, Comparison, Threshold};
 use crate::record::files::RecordPaths;
 use crate::record::{RunOutcome, RunRecord};
 use crate::run::event::{Event, Observer};
@@ -67,15 +67,10 @@ impl AfterRun {
     }
 
     fn baseline(&self, record: &RunRecord) -> Baseline {
+        // Streamed from the store: the previous runs of a long drill are
+        // never all in memory beside this one's record.
         self.settings.baseline.clone().unwrap_or_else(|| {
-            // This run's own record is never its baseline: not read back.
-            let paths = &self.settings.paths;
-            let own: Vec<&Path> = std::iter::once(&paths.record)
-                .chain(&paths.store_copy)
-                .map(PathBuf::as_path)
-                .collect();
-            Store::open_for_drill(&self.settings.runs_dir, &record.drill, &own)
-                .baseline_for(record, BASELINE_WINDOW)
+            crate::history::baseline_in(&self.settings.runs_dir, record, BASELINE_WINDOW)
         })
     }
 

@@ -254,13 +254,13 @@ mod tests {
             budget_ms: Some(1000),
             over_budget: true,
             owner: Some(secret.into()),
-            intervention: Some(Intervention {
+            intervention: Some(Box::new(Intervention {
                 kind: InterventionKind::DoneByHand,
                 operator: secret.into(),
                 note: Some(format!("pasted {secret} by hand")),
                 needed_help: true,
                 helped_by: Some(secret.into()),
-            }),
+            })),
             error: Some(format!("expected 200, got 401 for token {secret}")),
             duration_us: 1_200_000,
             captures: std::collections::BTreeMap::new(),

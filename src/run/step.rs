@@ -117,8 +117,8 @@ impl Executor<'_> {
         let rescued = self.try_and_rescue(&plan, rescuable).await;
         record.attempts = rescued.attempts;
         record.human_ms = millis(rescued.human);
-        record.intervention = rescued.intervention;
-        record.service = rescued.service;
+        record.intervention = rescued.intervention.map(Box::new);
+        record.service = rescued.service.map(Box::new);
         keep_captures(step, rescued.captures, &mut record, scope);
         clock.close(record, rescued.outcome, rescued.error)
     }
@@ -181,7 +181,7 @@ impl Executor<'_> {
             return None;
         }
         step.retry
-            .as_ref()
+            .as_deref()
             .or(self.drill.drill.defaults.retry.as_ref())
             .map(|r| r.value.clone())
     }

@@ -26,7 +26,7 @@ fn response_fields(e: &Expect) -> [(&'static str, Option<Location>); 4] {
 }
 
 fn program_fields(e: &Expect) -> [(&'static str, Option<Location>); 4] {
-    let at = |v: &Option<Spanned<String>>| v.as_ref().map(|v| v.referenced);
+    let at = |v: &Option<Box<Spanned<String>>>| v.as_ref().map(|v| v.referenced);
     [
         ("exit_code", e.exit_code.as_ref().map(|v| v.referenced)),
         ("stdout_contains", at(&e.stdout_contains)),

@@ -4,6 +4,7 @@
 
 mod error;
 mod kind;
+mod tls;
 
 pub(crate) use error::HttpError;
 pub(crate) use kind::HttpKind;
@@ -475,58 +476,53 @@ impl Resolved for HttpRequest {
 /// A CA file that cannot be read, or holds no certificate, is an error
 /// located at `ca_file`.
 pub(crate) fn client(target: &Target) -> Result<reqwest::Client, Diagnostic> {
-    let builder = || {
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")))
-            .tls_danger_accept_invalid_certs(target.is_insecure())
-    };
+    let builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("firedrill/", env!("CARGO_PKG_VERSION")));
+    let cannot =
+        |why: String| Diagnostic::whole_file(format!("cannot set up the HTTP client: {why}"));
+    if target.is_insecure() {
+        // No certificate is checked: no root is ever read.
+        return builder
+            .tls_danger_accept_invalid_certs(true)
+            .build()
+            .map_err(|err| cannot(error_chain(&err)));
+    }
     let mut certificates = Vec::new();
     if let Some(ca_file) = &target.ca_file {
-        let problem = |why: String| {
-            Diagnostic::new(
-                ca_file.referenced,
-                format!("target.ca_file `{}`: {why}", ca_file.value),
-            )
-            .with_help(
-                "give a PEM file of CA certificates (paths are relative to where firedrill runs)",
-            )
-        };
-        let pem = std::fs::read(&ca_file.value)
-            .map_err(|err| problem(format!("cannot read it: {err}")))?;
-        certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-            problem(format!(
-                "not a PEM certificate bundle: {}",
-                error_chain(&err)
-            ))
-        })?;
-        if certificates.is_empty() {
-            return Err(problem("it holds no certificate".into()));
-        }
+        certificates = ca_file_certificates(ca_file)?;
     }
-    let cannot = |err: reqwest::Error| {
-        Diagnostic::whole_file(format!(
-            "cannot set up the HTTP client: {}",
-            error_chain(&err)
-        ))
+    let tls = tls::client_config(certificates).map_err(|err| cannot(err.to_string()))?;
+    builder
+        .use_preconfigured_tls(tls)
+        .build()
+        .map_err(|err| cannot(error_chain(&err)))
+}
+
+/// The certificates of `target.ca_file`, PEM; a file that cannot be read
+/// or holds none is a located error.
+fn ca_file_certificates(
+    ca_file: &crate::drill::spanned::Spanned<String>,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, Diagnostic> {
+    use rustls::pki_types::pem::PemObject;
+    let problem = |why: String| {
+        Diagnostic::new(
+            ca_file.referenced,
+            format!("target.ca_file `{}`: {why}", ca_file.value),
+        )
+        .with_help(
+            "give a PEM file of CA certificates (paths are relative to where firedrill runs)",
+        )
     };
-    match builder().tls_certs_merge(certificates.clone()).build() {
-        Ok(client) => Ok(client),
-        // A system without CA certificates (an empty container image, say)
-        // still gets a client: plain HTTP works, HTTPS trusts `ca_file`
-        // only, and without one fails its certificate check with a clear
-        // error instead of firedrill refusing to start.
-        Err(err) => {
-            tracing::warn!(
-                "no usable CA certificates on this system ({}): HTTPS targets are trusted only through target.ca_file",
-                error_chain(&err)
-            );
-            builder()
-                .tls_certs_only(certificates)
-                .build()
-                .map_err(cannot)
-        }
+    let pem =
+        std::fs::read(&ca_file.value).map_err(|err| problem(format!("cannot read it: {err}")))?;
+    let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| problem(format!("not a PEM certificate bundle: {err}")))?;
+    if certificates.is_empty() {
+        return Err(problem("it holds no certificate".into()));
     }
+    Ok(certificates)
 }
 
 /// What a drill's target settings weaken, in words: printed when the run
