@@ -9,10 +9,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{DemoApp, drill_file, free_port, read_record, send_signal, step};
+use common::{DemoApp, drill_file, free_port, read_record, send_signal, step, wait_exit};
 use serde_json::Value;
 
 /// `firedrill run DRILL --report REPORT EXTRA…` with `cmd`'s environment:
@@ -443,20 +442,6 @@ fn a_pushgateway_that_is_down_is_a_warning_and_the_run_still_passes() {
     );
     assert!(stderr.contains(&warning), "{warning} not in:\n{stderr}");
     assert!(stderr.contains("Connection refused"), "{stderr}");
-}
-
-fn wait_exit(child: &mut Child, within: Duration) -> i32 {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code().unwrap_or(-1);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("firedrill did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

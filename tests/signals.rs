@@ -5,26 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{DemoApp, drill_file, firedrill, read_record, send_signal, step};
+use common::{DemoApp, drill_file, firedrill, read_record, send_signal, step, wait_exit};
 use rexpect::process::WaitStatus;
 use serde_json::json;
-
-fn wait_exit(child: &mut Child, within: Duration) -> i32 {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status.code().unwrap_or(-1);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("firedrill did not exit within {within:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn sigterm_runs_cleanup_and_exits_143() {

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -457,5 +457,21 @@ pub(crate) fn assert_self_contained(html: &str) {
         "<iframe",
     ] {
         assert!(!lower.contains(pattern), "the page uses {pattern:?}");
+    }
+}
+
+/// The exit code of `child` once it exits; kills it and fails the test when
+/// it is still running after `within`.
+pub(crate) fn wait_exit(child: &mut Child, within: Duration) -> i32 {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("firedrill did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
