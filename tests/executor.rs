@@ -17,7 +17,7 @@ fn steps_run_in_order_and_every_one_is_announced_then_finished() {
     let d = drill(
         "drill: order\nsteps:\n  - name: One\n    exec: { argv: [true] }\n  - name: Two\n    exec: { argv: [true] }\ncleanup:\n  - name: Tidy\n    exec: { argv: [true] }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(record.outcome, RunOutcome::Passed);
     assert_eq!(
         events,
@@ -52,7 +52,7 @@ fn after_a_failure_the_rest_is_skipped_and_cleanup_still_runs() {
     let d = drill(
         "drill: fails\nsteps:\n  - name: Breaks\n    exec: { argv: [\"false\"] }\n  - name: Never\n    exec: { argv: [true] }\ncleanup:\n  - name: Tidy\n    exec: { argv: [true] }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(record.outcome, RunOutcome::Failed);
     assert_eq!(
         finished(&events),
@@ -89,7 +89,7 @@ fn a_stopped_run_cancels_every_step_but_runs_cleanup() {
         stop_before: Some(Stop::Interrupted("SIGINT".into())),
         ..Setup::default()
     };
-    let (record, events) = run(&d, setup);
+    let (record, events) = run(d, setup);
     assert_eq!(record.outcome, RunOutcome::Interrupted);
     assert_eq!(finished(&events), ["One: Cancelled", "Tidy: Passed"]);
     assert!(events.contains(&Seen::CleanupStarted { interrupted: true }));
@@ -104,7 +104,7 @@ fn every_retry_is_an_attempt_and_each_failure_is_announced() {
     let d = drill(
         "drill: retries\nsteps:\n  - name: Flaky\n    exec: { argv: [\"false\"] }\n    retry: { every: 10ms, attempts: 3 }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(record.steps[0].attempts, 3);
     assert_eq!(record.steps[0].outcome, Outcome::Failed);
     let failed_attempts: Vec<u32> = events
@@ -126,7 +126,7 @@ fn a_failure_rescued_by_hand_is_an_intervention_and_strict_fails_it() {
     let text = "drill: rescued\nsteps:\n  - name: Breaks\n    exec: { argv: [\"false\"] }\n  - name: After\n    exec: { argv: [true] }\n";
     let operator = Arc::new(Scripted::on_failure(&[FailureChoice::ByHand]));
     let (record, events) = run(
-        &drill(text),
+        drill(text),
         Setup {
             operator: operator.clone(),
             ..Setup::default()
@@ -144,7 +144,7 @@ fn a_failure_rescued_by_hand_is_an_intervention_and_strict_fails_it() {
         strict: true,
         ..Setup::default()
     };
-    let (record, _) = run(&drill(text), strict);
+    let (record, _) = run(drill(text), strict);
     assert_eq!(record.outcome, RunOutcome::Failed);
     assert!(
         record
@@ -165,7 +165,7 @@ fn an_abort_fails_the_step_skips_the_rest_and_cleanup_runs() {
         operator: Arc::new(Scripted::on_failure(&[FailureChoice::Abort])),
         ..Setup::default()
     };
-    let (record, events) = run(&d, setup);
+    let (record, events) = run(d, setup);
     assert_eq!(record.outcome, RunOutcome::Failed);
     assert_eq!(
         finished(&events),
@@ -189,7 +189,7 @@ fn a_manual_step_done_is_manual_done_and_counts_as_planned() {
         strict: true,
         ..Setup::default()
     };
-    let (record, events) = run(&d, setup);
+    let (record, events) = run(d, setup);
     assert_eq!(record.outcome, RunOutcome::Passed, "{:?}", record.reasons);
     assert_eq!(finished(&events), ["Look: ManualDone"]);
     let intervention = record.steps[0].intervention.as_ref().expect("intervention");
@@ -201,7 +201,7 @@ fn a_capture_reaches_later_steps_and_a_missing_one_skips_cleanup() {
     let d = drill(
         "drill: captures\nsteps:\n  - name: Say\n    exec: { argv: [echo, blue] }\n    capture: { colour: stdout }\n  - name: Hear\n    exec: { argv: [echo, \"sky is ${colour}\"] }\n    expect: { stdout_contains: sky is blue }\n  - name: Breaks\n    exec: { argv: [\"false\"] }\n  - name: Late\n    exec: { argv: [echo, x] }\n    capture: { late: stdout }\ncleanup:\n  - name: Uses late\n    exec: { argv: [echo, \"${late}\"] }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(
         finished(&events),
         [
@@ -220,7 +220,7 @@ fn when_false_skips_the_step_without_failing_the_run() {
     let d = drill(
         "drill: when\nvars: { enabled: \"no\" }\nsteps:\n  - name: Optional\n    when: ${enabled}\n    exec: { argv: [\"false\"] }\n  - name: Always\n    exec: { argv: [true] }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(record.outcome, RunOutcome::Passed);
     assert_eq!(finished(&events), ["Optional: Skipped", "Always: Passed"]);
 }
@@ -230,7 +230,7 @@ fn a_parallel_group_reports_each_sub_step_and_the_group() {
     let d = drill(
         "drill: group\nsteps:\n  - name: Fan\n    parallel:\n      max: 2\n      for_each: [a, b, c]\n      steps:\n        - name: Echo\n          exec: { argv: [echo, \"${item}\"] }\n",
     );
-    let (record, events) = run(&d, Setup::default());
+    let (record, events) = run(d, Setup::default());
     assert_eq!(record.outcome, RunOutcome::Passed);
     let done = finished(&events);
     assert_eq!(done.len(), 4, "three sub-steps and the group: {done:?}");

@@ -64,7 +64,7 @@ pub(super) fn run(args: &RunArgs) -> i32 {
         ..
     } = config;
     let reporters = Reporters::new(journal, after_run, github, metrics);
-    run_prepared(&loaded, prepared, &options, &reporters, http)
+    run_prepared(loaded, prepared, &options, &reporters, http)
 }
 
 /// The reporters of a run, in the order they see each event: warnings,
@@ -116,7 +116,7 @@ impl Reporters {
 
 /// Runs the drill on a runtime of its own, watching for signals.
 fn run_prepared(
-    loaded: &LoadedDrill,
+    loaded: LoadedDrill,
     prepared: Prepared,
     options: &RunOptions,
     reporters: &Reporters,

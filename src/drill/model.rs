@@ -6,6 +6,7 @@
 //! because those make serde buffer the input and the locations are lost.
 
 use std::fmt;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::time::Duration;
 
 pub(crate) use super::spanned::{Location, Spanned};
@@ -157,15 +158,22 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+/// A map inside a step (headers, captures, JSON expectations, ...). Its
+/// hasher has no per-map keys, so the map is 16 bytes smaller than with the
+/// default one: a 10,000-step drill holds tens of thousands of these, most
+/// of them empty. Its keys come from the drill's author, so a fixed-key
+/// hash (still SipHash) is no flooding risk.
+pub(crate) type StepMap<V> = IndexMap<String, V, BuildHasherDefault<DefaultHasher>>;
+
 /// Reads a map of a step and gives back its spare room: a map read from
 /// YAML starts with room for several entries, and a step's maps mostly hold
 /// one or two — across a 10,000-step drill that is megabytes of nothing.
-fn compact_map<'de, D, V>(deserializer: D) -> Result<IndexMap<String, V>, D::Error>
+fn compact_map<'de, D, V>(deserializer: D) -> Result<StepMap<V>, D::Error>
 where
     D: serde::Deserializer<'de>,
     V: Deserialize<'de>,
 {
-    let mut map = IndexMap::<String, V>::deserialize(deserializer)?;
+    let mut map = StepMap::<V>::deserialize(deserializer)?;
     map.shrink_to_fit();
     Ok(map)
 }
@@ -311,11 +319,11 @@ pub(crate) struct Step {
     // through the deserializer's layers showed up as memcpy in profiles.
     /// An HTTP request against the target.
     #[serde(default)]
-    pub http: Option<Spanned<Box<HttpAction>>>,
+    pub http: Option<Box<Spanned<HttpAction>>>,
     /// A local program: `argv` (a list, run directly) or `shell` (a string for `sh -c`, only when
     /// you ask for it).
     #[serde(default)]
-    pub exec: Option<Spanned<Box<ExecAction>>>,
+    pub exec: Option<Box<Spanned<ExecAction>>>,
     /// A step a person does: the instructions, templated (`Open ${target.base_url}/admin and
     /// check ${tenant} is listed.`).
     #[serde(default)]
@@ -325,18 +333,18 @@ pub(crate) struct Step {
     pub sleep: Option<Box<Spanned<HumanDuration>>>,
     /// A Docker action: a verb and its subject, with the verb's fields beside it.
     #[serde(default)]
-    pub docker: Option<Spanned<Box<DockerAction>>>,
+    pub docker: Option<Box<Spanned<DockerAction>>>,
     /// Sub-steps run concurrently.
     #[serde(default)]
-    pub parallel: Option<Spanned<Box<ParallelGroup>>>,
+    pub parallel: Option<Box<Spanned<ParallelGroup>>>,
 
     /// What the result must look like. `http`: `status`, `headers`, `json`, `body_contains`.
     /// `exec`: `exit_code`, `stdout_contains`, `stderr_contains`, `stdout_matches`.
     #[serde(default)]
-    pub expect: Option<Spanned<Box<Expect>>>,
+    pub expect: Option<Box<Spanned<Expect>>>,
     /// Values taken from the result by name, usable as `${name}` after the step.
     #[serde(default, deserialize_with = "compact_map")]
-    pub capture: IndexMap<String, Spanned<CaptureSpec>>,
+    pub capture: StepMap<Spanned<CaptureSpec>>,
     /// Repeats the step until its expectations pass (`for` or `attempts` is required); every
     /// attempt is counted in the record.
     #[serde(default)]
@@ -364,12 +372,12 @@ pub(crate) struct Step {
 /// kinds in the model: a new kind adds a field to [`Step`] and an arm here.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum StepSpec<'a> {
-    Http(&'a Spanned<Box<HttpAction>>),
-    Exec(&'a Spanned<Box<ExecAction>>),
+    Http(&'a Spanned<HttpAction>),
+    Exec(&'a Spanned<ExecAction>),
     Manual(&'a Spanned<String>),
     Sleep(&'a Spanned<HumanDuration>),
-    Docker(&'a Spanned<Box<DockerAction>>),
-    Parallel(&'a Spanned<Box<ParallelGroup>>),
+    Docker(&'a Spanned<DockerAction>),
+    Parallel(&'a Spanned<ParallelGroup>),
 }
 
 impl StepSpec<'_> {
@@ -412,12 +420,12 @@ impl Step {
 
     fn kind_fields(&self) -> [Option<StepSpec<'_>>; 6] {
         [
-            self.http.as_ref().map(StepSpec::Http),
-            self.exec.as_ref().map(StepSpec::Exec),
+            self.http.as_deref().map(StepSpec::Http),
+            self.exec.as_deref().map(StepSpec::Exec),
             self.manual.as_deref().map(StepSpec::Manual),
             self.sleep.as_deref().map(StepSpec::Sleep),
-            self.docker.as_ref().map(StepSpec::Docker),
-            self.parallel.as_ref().map(StepSpec::Parallel),
+            self.docker.as_deref().map(StepSpec::Docker),
+            self.parallel.as_deref().map(StepSpec::Parallel),
         ]
     }
 
@@ -438,10 +446,10 @@ pub(crate) struct HttpAction {
     pub url: Spanned<String>,
     /// Request headers (over the target's).
     #[serde(default, deserialize_with = "compact_map")]
-    pub headers: IndexMap<String, Spanned<String>>,
+    pub headers: StepMap<Spanned<String>>,
     /// Query parameters by name.
     #[serde(default, deserialize_with = "compact_map")]
-    pub query: IndexMap<String, Spanned<Value>>,
+    pub query: StepMap<Spanned<Value>>,
     /// A JSON body.
     #[serde(default)]
     pub json: Option<Box<Spanned<Value>>>,
@@ -450,11 +458,11 @@ pub(crate) struct HttpAction {
     pub body: Option<Box<Spanned<String>>>,
     /// A form body (`application/x-www-form-urlencoded`).
     #[serde(default)]
-    pub form: Option<Spanned<Box<IndexMap<String, Value>>>>,
+    pub form: Option<Box<Spanned<IndexMap<String, Value>>>>,
     /// `{ bearer: … }` or `{ basic: { user, password } }`, replacing the target's
     /// `Authorization`.
     #[serde(default)]
-    pub auth: Option<Spanned<Box<HttpAuth>>>,
+    pub auth: Option<Box<Spanned<HttpAuth>>>,
     /// Cuts this request (over the step's `timeout`).
     #[serde(default)]
     pub timeout: Option<Box<Spanned<HumanDuration>>>,
@@ -499,7 +507,7 @@ pub(crate) struct ExecAction {
     pub shell: Option<Spanned<String>>,
     /// Environment variables for the program.
     #[serde(default, deserialize_with = "compact_map")]
-    pub env: IndexMap<String, Spanned<String>>,
+    pub env: StepMap<Spanned<String>>,
     /// The directory the program runs in.
     #[serde(default)]
     pub cwd: Option<Spanned<String>>,
@@ -519,11 +527,11 @@ pub(crate) struct Expect {
     pub status: Option<Spanned<StatusSpec>>,
     /// `http`: header name → a value or a matcher.
     #[serde(default, deserialize_with = "compact_map")]
-    pub headers: IndexMap<String, Spanned<Value>>,
+    pub headers: StepMap<Spanned<Value>>,
     /// `http`: JSONPath (RFC 9535, `$.items[0].name`) → a value or a matcher; a path that matches
     /// several nodes compares as a list.
     #[serde(default, deserialize_with = "compact_map")]
-    pub json: IndexMap<String, Spanned<Value>>,
+    pub json: StepMap<Spanned<Value>>,
     /// `http`: text the body must contain.
     #[serde(default)]
     pub body_contains: Option<Box<Spanned<String>>>,
@@ -698,7 +706,7 @@ pub(crate) struct ParallelGroup {
     /// `{ list_name: capture }`: after the group, `${list_name}` is the list of that capture from
     /// every branch, in item order.
     #[serde(default, deserialize_with = "compact_map")]
-    pub collect: IndexMap<String, Spanned<String>>,
+    pub collect: StepMap<Spanned<String>>,
     /// The sub-steps (manual steps cannot run in parallel, and groups do not nest).
     pub steps: Spanned<Vec<LocatedStep>>,
 }
@@ -783,7 +791,7 @@ pub(crate) struct DockerAction {
     /// `run`, `exec`, `service_create`, `service_update`: environment variables (merged into the
     /// service's on `service_update`).
     #[serde(default, deserialize_with = "compact_map")]
-    pub env: IndexMap<String, Spanned<String>>,
+    pub env: StepMap<Spanned<String>>,
     /// `run`, `service_create`: the command, a list.
     #[serde(default)]
     pub command: Option<Spanned<Vec<Spanned<String>>>>,
@@ -801,7 +809,7 @@ pub(crate) struct DockerAction {
     pub network: Option<Spanned<String>>,
     /// `run`, `build`, `service_create`: labels, besides `firedrill.run` and `firedrill.drill`.
     #[serde(default, deserialize_with = "compact_map")]
-    pub labels: IndexMap<String, Spanned<String>>,
+    pub labels: StepMap<Spanned<String>>,
     /// `run`, `start`, `restart`, `replace`, `service_create`: `{ http: /health, for: 30s }`
     /// polls that path on the published port; `{ cmd: [...], interval, timeout, retries }` sets
     /// an engine healthcheck.
@@ -852,7 +860,7 @@ pub(crate) struct DockerAction {
     pub tag: Option<Spanned<String>>,
     /// `build`: build arguments.
     #[serde(default, deserialize_with = "compact_map")]
-    pub args: IndexMap<String, Spanned<String>>,
+    pub args: StepMap<Spanned<String>>,
 
     // Swarm service fields.
     /// `service_create`, `service_update`, `service_scale`: how many tasks.
@@ -970,7 +978,7 @@ impl DockerAction {
         fn at<T>(v: &Option<Spanned<T>>) -> Option<Location> {
             v.as_ref().map(|v| v.referenced)
         }
-        fn first<T>(map: &IndexMap<String, Spanned<T>>) -> Option<Location> {
+        fn first<T>(map: &StepMap<Spanned<T>>) -> Option<Location> {
             map.values().next().map(|v| v.referenced)
         }
         let all = [

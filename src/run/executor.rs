@@ -16,8 +16,12 @@ use crate::record::{Phase, RunOutcome, RunRecord, SCHEMA, StepRecord};
 
 /// Runs a prepared drill to the end, cleanup included, and returns its
 /// record. Never fails: every problem becomes part of the record.
+///
+/// Takes the drill: its model (megabytes for a 10,000-step drill) is freed
+/// once the record is built, before the after-run reports and the summary
+/// allocate theirs, which keeps the run's peak memory down.
 pub async fn execute(
-    drill: &LoadedDrill,
+    loaded: LoadedDrill,
     prepared: Prepared,
     options: &RunOptions,
     http: reqwest::Client,
@@ -27,6 +31,7 @@ pub async fn execute(
     let Prepared { mut scope, target } = prepared;
     let started_at = scope.facts.started_at.clone();
     let clock = Instant::now();
+    let drill = &loaded;
     let d = &drill.drill;
     let warnings = crate::steps::http::target_warnings(&d.target);
     for message in &warnings {
@@ -62,6 +67,8 @@ pub async fn execute(
         warnings,
     };
     let record = executor.run_record(ended, steps, cancel);
+    drop(executor);
+    drop(loaded);
     observers.emit(Event::RunFinished { record: &record });
     record
 }

@@ -22,7 +22,7 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// An `exec:` step as written.
-pub(crate) struct ExecKind<'a>(pub &'a Spanned<Box<ExecAction>>);
+pub(crate) struct ExecKind<'a>(pub &'a Spanned<ExecAction>);
 
 impl ExecKind<'_> {
     /// The command as written, templates and all.

@@ -41,7 +41,7 @@ pub(crate) fn check_expect(
     ctx: &mut CheckContext<'_, '_>,
     results: Results,
     kind: &str,
-    expect: &Spanned<Box<Expect>>,
+    expect: &Spanned<Expect>,
 ) {
     let e = &expect.value;
     let (foreign, own_list) = match results {

@@ -16,7 +16,7 @@ use crate::drill::template::Renderer;
 use crate::kind::StepKind;
 
 /// A `parallel:` group as written.
-pub(crate) struct ParallelKind<'a>(pub &'a Spanned<Box<ParallelGroup>>);
+pub(crate) struct ParallelKind<'a>(pub &'a Spanned<ParallelGroup>);
 
 impl Kind for ParallelKind<'_> {
     fn check(&self, ctx: &mut CheckContext<'_, '_>) {

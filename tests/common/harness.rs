@@ -150,7 +150,7 @@ impl Default for Setup {
 }
 
 /// Runs a drill in this process: its record and every event it emitted.
-pub(crate) fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
+pub(crate) fn run(drill: LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
     let options = RunOptions {
         run_id: "test-run".into(),
         vars: Vec::new(),
@@ -165,9 +165,9 @@ pub(crate) fn run(drill: &LoadedDrill, setup: Setup) -> (RunRecord, Vec<Seen>) {
         grace: Duration::from_millis(200),
     };
     let started_at = timestamp(SystemTime::now());
-    let prepared = firedrill::run::prepare(drill, &options, &started_at)
+    let prepared = firedrill::run::prepare(&drill, &options, &started_at)
         .unwrap_or_else(|d| panic!("prepare failed:\n{}", d.render(false)));
-    let http = firedrill::run::http_client(drill)
+    let http = firedrill::run::http_client(&drill)
         .unwrap_or_else(|d| panic!("http client:\n{}", d.render(false)));
     let log = Arc::new(EventLog::default());
     let mut observers = Observers::default();

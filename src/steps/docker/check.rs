@@ -7,7 +7,7 @@ use crate::drill::model::{DockerAction, DockerVerb, Spanned, VolumesSpec};
 use crate::steps::check_context::CheckContext;
 
 /// Checks a `docker:` step.
-pub(super) fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<Box<DockerAction>>) {
+pub(super) fn check(ctx: &mut CheckContext<'_, '_>, docker: &Spanned<DockerAction>) {
     let action = &docker.value;
     let Some((verb, subject)) = one_verb(ctx, docker) else {
         return;
@@ -93,7 +93,7 @@ fn check_engine_name(ctx: &mut CheckContext<'_, '_>, name: &Spanned<String>, fie
 /// The action's one verb, or a located error.
 fn one_verb<'a>(
     ctx: &mut CheckContext<'_, '_>,
-    docker: &'a Spanned<Box<DockerAction>>,
+    docker: &'a Spanned<DockerAction>,
 ) -> Option<(DockerVerb, &'a Spanned<String>)> {
     match docker.value.verbs().as_slice() {
         [] => {

@@ -11,7 +11,7 @@ use crate::steps::kind::{Action, Kind, Results};
 use crate::steps::target::ResolvedTarget;
 
 /// A `docker:` step.
-pub(crate) struct DockerKind<'a>(pub &'a Spanned<Box<DockerAction>>);
+pub(crate) struct DockerKind<'a>(pub &'a Spanned<DockerAction>);
 
 impl Kind for DockerKind<'_> {
     fn check(&self, ctx: &mut CheckContext<'_, '_>) {

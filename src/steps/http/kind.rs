@@ -15,7 +15,7 @@ use crate::steps::target::ResolvedTarget;
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// An `http:` step.
-pub(crate) struct HttpKind<'a>(pub &'a Spanned<Box<HttpAction>>);
+pub(crate) struct HttpKind<'a>(pub &'a Spanned<HttpAction>);
 
 impl HttpKind<'_> {
     /// The method as sent: upper case, `GET` when absent.
@@ -137,7 +137,7 @@ fn check_body(ctx: &mut CheckContext<'_, '_>, h: &HttpAction) {
     }
 }
 
-fn check_auth(ctx: &mut CheckContext<'_, '_>, auth: &Spanned<Box<HttpAuth>>) {
+fn check_auth(ctx: &mut CheckContext<'_, '_>, auth: &Spanned<HttpAuth>) {
     match (&auth.value.bearer, &auth.value.basic) {
         (Some(token), None) => ctx.render_string(token),
         (None, Some(basic)) => {
