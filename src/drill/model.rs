@@ -162,7 +162,7 @@ impl<'de> Deserialize<'de> for ByteSize {
 /// hasher has no per-map keys, so the map is 16 bytes smaller than with the
 /// default one: a 10,000-step drill holds tens of thousands of these, most
 /// of them empty. Its keys come from the drill's author, so a fixed-key
-/// hash (still SipHash) is no flooding risk.
+/// hash (still `SipHash`) is no flooding risk.
 pub(crate) type StepMap<V> = IndexMap<String, V, BuildHasherDefault<DefaultHasher>>;
 
 /// Reads a map of a step and gives back its spare room: a map read from
