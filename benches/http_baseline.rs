@@ -5,11 +5,11 @@
 //! Usage: cargo bench --bench `http_baseline` -- URL TOKEN `TENANT_ID` NAME REQUESTS [CONCURRENCY]
 //! Prints the microseconds the requests took.
 //!
-//! Or: cargo bench --bench `http_baseline` -- latencies URL PATH REQUESTS
-//! GETs URL/PATH one request at a time and prints, per request, the
-//! microseconds it took as this client saw it and the milliseconds the
-//! server says it spent (demo-app's `Server-Timing: app;dur=MS`): the floor
-//! for the timing-accuracy benchmark.
+//! Or: cargo bench --bench `http_baseline` -- latencies URL PATH REQUESTS [CONCURRENCY]
+//! GETs URL/PATH one request at a time (or CONCURRENCY at a time) and
+//! prints, per request, the microseconds it took as this client saw it and
+//! the milliseconds the server says it spent (demo-app's `Server-Timing:
+//! app;dur=MS`): the floor for the timing-accuracy benchmark.
 
 use std::time::Instant;
 
@@ -20,10 +20,18 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    if let [mode, url, path, requests] = args.as_slice()
+    if let [mode, url, path, requests, rest @ ..] = args.as_slice()
         && mode == "latencies"
     {
-        latencies(url, path, requests.parse().expect("REQUESTS is a number"));
+        let concurrency = rest
+            .first()
+            .map_or(1, |c| c.parse().expect("CONCURRENCY is a number"));
+        latencies(
+            url,
+            path,
+            requests.parse().expect("REQUESTS is a number"),
+            concurrency,
+        );
         return;
     }
     let (url, token, tenant_id, name, requests, concurrency) = match args.as_slice() {
@@ -74,9 +82,9 @@ fn main() {
     println!("{}", elapsed.as_micros());
 }
 
-/// One request at a time: what the client measured, and what the server
-/// says it spent.
-fn latencies(url: &str, path: &str, requests: usize) {
+/// What the client measured, and what the server says it spent, per
+/// request, `concurrency` requests at a time.
+fn latencies(url: &str, path: &str, requests: usize, concurrency: usize) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -85,7 +93,7 @@ fn latencies(url: &str, path: &str, requests: usize) {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let target = format!("{url}{path}");
-        for _ in 0..requests {
+        let one = || async {
             let started = Instant::now();
             let response = client.get(&target).send().await.expect("request");
             let server = response
@@ -97,6 +105,11 @@ fn latencies(url: &str, path: &str, requests: usize) {
                 .expect("a Server-Timing: app;dur=MS header");
             response.bytes().await.expect("body");
             println!("{} {server}", started.elapsed().as_micros());
-        }
+        };
+        futures_util::stream::iter(0..requests)
+            .map(|_| one())
+            .buffer_unordered(concurrency)
+            .collect::<Vec<()>>()
+            .await;
     });
 }
