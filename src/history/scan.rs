@@ -59,14 +59,15 @@ enum RunFile {
 /// The baseline of `current` in the run store `dir`: the last `window`
 /// runs of the same drill that started before it.
 pub(crate) fn baseline_in(dir: &Path, current: &RunRecord, window: usize) -> Baseline {
-    let mut previous: Vec<(String, String, RunFile)> = run_files(dir, &current.drill)
-        .into_iter()
-        .filter_map(|file| identify(file, &current.drill))
-        .filter(|(started_at, run_id, _)| {
-            *run_id != current.run_id
-                && (started_at, run_id) < (&current.started_at, &current.run_id)
-        })
-        .collect();
+    let mut previous: Vec<(String, String, RunFile)> =
+        run_files(dir, &current.drill, &current.run_id)
+            .into_iter()
+            .filter_map(|file| identify(file, &current.drill))
+            .filter(|(started_at, run_id, _)| {
+                *run_id != current.run_id
+                    && (started_at, run_id) < (&current.started_at, &current.run_id)
+            })
+            .collect();
     previous.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let previous = previous.split_off(previous.len().saturating_sub(window));
     let description = match previous.len() {
@@ -111,8 +112,12 @@ pub(crate) fn baseline_in(dir: &Path, current: &RunRecord, window: usize) -> Bas
 /// named for another drill (`<other>-<run id>.json`) is not opened, so a
 /// run's baseline costs what its own drill's history costs, not the whole
 /// store's; a file named otherwise (a `--report` path in the store) is.
-fn run_files(dir: &Path, drill: &str) -> Vec<RunFile> {
+/// The current run's own files are not opened either: reading a 10,000-step
+/// record back only to learn it is this run's took longer than the rest of
+/// the baseline.
+fn run_files(dir: &Path, drill: &str, run_id: &str) -> Vec<RunFile> {
     let own = drill_file_stem(drill);
+    let this_run = format!("{own}-{run_id}.");
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -124,7 +129,8 @@ fn run_files(dir: &Path, drill: &str) -> Vec<RunFile> {
             continue;
         };
         let other_drill = stored_drill_stem(name).is_some_and(|stem| stem != own);
-        if name.starts_with('.') || other_drill || !path.is_file() {
+        let this_runs = stored_drill_stem(name).is_some() && name.starts_with(&this_run);
+        if name.starts_with('.') || other_drill || this_runs || !path.is_file() {
             continue;
         }
         if let Some(stem) = name.strip_suffix(".journal.jsonl") {
@@ -209,7 +215,8 @@ mod tests {
     use super::*;
 
     /// A run's baseline opens only its own drill's files (and files the
-    /// store did not name), never the rest of the store.
+    /// store did not name), never the rest of the store, and not the run's
+    /// own record or journal.
     #[test]
     fn a_drills_baseline_lists_only_its_own_files() {
         let dir = tempfile::tempdir().unwrap();
@@ -217,11 +224,13 @@ mod tests {
             "other-20261201-101010-abcd.json",
             "mine-too-20261201-101010-abcd.json",
             "mine-20261201-101010-abcd.json",
+            "mine-20261201-121212-beef.json",
+            "mine-20261201-121212-beef.journal.jsonl",
             "custom.json",
         ] {
             std::fs::write(dir.path().join(name), "{}").unwrap();
         }
-        let mut listed: Vec<String> = run_files(dir.path(), "mine")
+        let mut listed: Vec<String> = run_files(dir.path(), "mine", "20261201-121212-beef")
             .into_iter()
             .filter_map(|file| match file {
                 RunFile::Record(path) => Some(path.file_name()?.to_string_lossy().into_owned()),
