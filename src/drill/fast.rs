@@ -21,9 +21,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, forward_to_deserialize_any};
+use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
 use super::model::Drill;
 use super::parse::limits;
@@ -379,15 +379,14 @@ fn classify_plain(text: &str) -> Option<Plain> {
         && [".inf", ".nan"]
             .iter()
             .any(|w| unsigned.eq_ignore_ascii_case(w));
-    let text_for_sure = text.parse::<f64>().is_err()
-        && !text.chars().all(may_be_in_an_integer)
-        && !non_finite;
+    let text_for_sure =
+        text.parse::<f64>().is_err() && !text.chars().all(may_be_in_an_integer) && !non_finite;
     text_for_sure.then_some(Plain::Text)
 }
 
 /// A plain scalar's text that serde-saphyr reads as an integer here, in
 /// the simple decimal form only.
-fn plain_integer<'a>(scalar: &'a Scalar<'_>) -> Result<(bool, u64), Bail> {
+fn plain_integer(scalar: &Scalar<'_>) -> Result<(bool, u64), Bail> {
     if scalar.style != ScalarStyle::Plain {
         return Err(Bail::Scalar);
     }
@@ -664,7 +663,11 @@ impl<'de> de::Deserializer<'de> for Reader<'_, 'de> {
         Err(Bail::Unsupported)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, Bail> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> Result<V::Value, Bail> {
         Err(Bail::Unsupported)
     }
 
@@ -915,12 +918,34 @@ mod tests {
         assert_eq!(classify_plain("200"), Some(Plain::Unsigned(200)));
         assert_eq!(classify_plain("-3"), Some(Plain::Signed(-3)));
         assert_eq!(classify_plain("0.25"), Some(Plain::Float(0.25)));
-        for text in ["30s", "500ms", "1h 30m", "10MiB", "1.5MB", "t-123", "./x", "a b"] {
+        for text in [
+            "30s", "500ms", "1h 30m", "10MiB", "1.5MB", "t-123", "./x", "a b",
+        ] {
             assert_eq!(classify_plain(text), Some(Plain::Text), "{text}");
         }
         for doubtful in [
-            "yes", "No", "on", "OFF", "True", "y", "0x1f", "0o7", "1_000", ".inf", "-.inf",
-            ".nan", "+1", "007", "1e3", ".5", "-0", "5.", "inf", "NaN", "0b1", "12345678901234567890",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "True",
+            "y",
+            "0x1f",
+            "0o7",
+            "1_000",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "+1",
+            "007",
+            "1e3",
+            ".5",
+            "-0",
+            "5.",
+            "inf",
+            "NaN",
+            "0b1",
+            "12345678901234567890",
         ] {
             assert_eq!(classify_plain(doubtful), None, "{doubtful}");
         }
@@ -938,7 +963,10 @@ mod tests {
         assert_eq!(bail("drill: &a x\nsteps: []\n"), Bail::Anchors);
         assert_eq!(bail("drill: !!str x\nsteps: []\n"), Bail::Tag);
         assert_eq!(bail("drill: x\ndrill: y\nsteps: []\n"), Bail::DuplicateKey);
-        assert_eq!(bail("drill: x\nsteps: []\n---\ndrill: y\n"), Bail::Documents);
+        assert_eq!(
+            bail("drill: x\nsteps: []\n---\ndrill: y\n"),
+            Bail::Documents
+        );
         assert_eq!(bail("drill: x\n1: y\nsteps: []\n"), Bail::Key);
     }
 }

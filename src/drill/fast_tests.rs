@@ -24,7 +24,9 @@ fn compare(label: &str, text: &str) -> Outcome {
     };
     let slow = match parse_str_slow(text) {
         Ok(drill) => drill,
-        Err(err) => panic!("{label}: the fast reader read a drill serde-saphyr refuses ({err}):\n{text}"),
+        Err(err) => {
+            panic!("{label}: the fast reader read a drill serde-saphyr refuses ({err}):\n{text}")
+        }
     };
     let (fast, slow) = (format!("{fast:#?}"), format!("{slow:#?}"));
     if fast != slow {
@@ -33,7 +35,13 @@ fn compare(label: &str, text: &str) -> Outcome {
             .zip(slow.lines())
             .position(|(a, b)| a != b)
             .unwrap_or(0);
-        let around = |s: &str| s.lines().skip(first.saturating_sub(8)).take(12).collect::<Vec<_>>().join("\n");
+        let around = |s: &str| {
+            s.lines()
+                .skip(first.saturating_sub(8))
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
         panic!(
             "{label}: the readers differ at line {first} of the Debug form\n--- fast\n{}\n--- serde-saphyr\n{}\n--- text\n{text}",
             around(&fast),
@@ -90,7 +98,13 @@ fn bench_drill(steps: usize) -> String {
 #[test]
 fn every_drill_of_the_repository_reads_the_same() {
     let mut read = 0;
-    for dir in ["drills", "tests/drills", "tests/malformed", "src/cli/init", "fixtures"] {
+    for dir in [
+        "drills",
+        "tests/drills",
+        "tests/malformed",
+        "src/cli/init",
+        "fixtures",
+    ] {
         for path in files_under(&repo(dir)) {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
@@ -127,20 +141,114 @@ fn the_benchmark_drill_takes_the_fast_path() {
 
 /// Scalars of every shape, as YAML values (plain, quoted, block, flow).
 const SCALARS: &[&str] = &[
-    "x", "hello world", "t-123", "\"quoted\"", "'single'", "'it''s'", "\"esc\\n\\t\\u00e9\"",
-    "\"\"", "''", "~", "null", "Null", "NULL", "", "true", "false", "True", "FALSE", "yes", "no",
-    "Yes", "on", "off", "y", "n", "0", "1", "200", "-1", "-0", "+1", "007", "0x1f", "0X1F", "0o7",
-    "0b101", "1_000", "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-    "123456789012345678", "1.5", "-2.25", "0.1", "1.", ".5", "1e3", "1E-3", "-1.5e+3", ".inf",
-    "-.inf", "+.inf", ".nan", ".NaN", "-.nan", "inf", "nan", "Infinity", "1e999", "30s", "500ms",
-    "1h 30m", "2 s", "10MiB", "1.5MB", "512 KiB", "100B", "5 parsecs", "./data.tar",
-    "/tenants/${tenant_id}", "${secret.T}", "Bearer ${secret.T}", "héllo wörld", "日本語",
-    "\"日本語 ✓\"", "emoji 🎉 here", "a: b", "[1, 2, \"three\"]", "[]", "{}", "{ a: 1, b: [x, y] }",
-    "{ \"$.id\": 1, \"$.name\": \"n\" }", "[ { a: 1 }, { b: 2 } ]", "x # a comment", "'# not'",
-    "< 500", "=3", "@x", "`x`", "%x", "!!str 1", "!custom x", "&a x", "*a", "<<", "- x", "? x",
-    "multi\n    line plain", "\"multi\n    line quoted\"", "|\n    literal\n    block\n",
-    "|-\n    stripped\n", "|+\n    kept\n\n", ">\n    folded\n    block\n", ">-\n    folded\n",
-    "|2\n     indented\n", "\"tab\there\"", "x\t", "[a,\n    b]",
+    "x",
+    "hello world",
+    "t-123",
+    "\"quoted\"",
+    "'single'",
+    "'it''s'",
+    "\"esc\\n\\t\\u00e9\"",
+    "\"\"",
+    "''",
+    "~",
+    "null",
+    "Null",
+    "NULL",
+    "",
+    "true",
+    "false",
+    "True",
+    "FALSE",
+    "yes",
+    "no",
+    "Yes",
+    "on",
+    "off",
+    "y",
+    "n",
+    "0",
+    "1",
+    "200",
+    "-1",
+    "-0",
+    "+1",
+    "007",
+    "0x1f",
+    "0X1F",
+    "0o7",
+    "0b101",
+    "1_000",
+    "18446744073709551615",
+    "18446744073709551616",
+    "-9223372036854775808",
+    "123456789012345678",
+    "1.5",
+    "-2.25",
+    "0.1",
+    "1.",
+    ".5",
+    "1e3",
+    "1E-3",
+    "-1.5e+3",
+    ".inf",
+    "-.inf",
+    "+.inf",
+    ".nan",
+    ".NaN",
+    "-.nan",
+    "inf",
+    "nan",
+    "Infinity",
+    "1e999",
+    "30s",
+    "500ms",
+    "1h 30m",
+    "2 s",
+    "10MiB",
+    "1.5MB",
+    "512 KiB",
+    "100B",
+    "5 parsecs",
+    "./data.tar",
+    "/tenants/${tenant_id}",
+    "${secret.T}",
+    "Bearer ${secret.T}",
+    "héllo wörld",
+    "日本語",
+    "\"日本語 ✓\"",
+    "emoji 🎉 here",
+    "a: b",
+    "[1, 2, \"three\"]",
+    "[]",
+    "{}",
+    "{ a: 1, b: [x, y] }",
+    "{ \"$.id\": 1, \"$.name\": \"n\" }",
+    "[ { a: 1 }, { b: 2 } ]",
+    "x # a comment",
+    "'# not'",
+    "< 500",
+    "=3",
+    "@x",
+    "`x`",
+    "%x",
+    "!!str 1",
+    "!custom x",
+    "&a x",
+    "*a",
+    "<<",
+    "- x",
+    "? x",
+    "multi\n    line plain",
+    "\"multi\n    line quoted\"",
+    "|\n    literal\n    block\n",
+    "|-\n    stripped\n",
+    "|+\n    kept\n\n",
+    ">\n    folded\n    block\n",
+    ">-\n    folded\n",
+    "|2\n     indented\n",
+    "\"tab\there\"",
+    "x\t",
+    "[a,\n    b]",
 ];
 
 /// Positions of the model that read a value with each kind of target.
@@ -176,7 +284,10 @@ fn dressings(text: &str) -> Vec<(&'static str, String)> {
         ("lf", text.to_string()),
         ("crlf", text.replace('\n', "\r\n")),
         ("bom", format!("\u{feff}{text}")),
-        ("comments", format!("# top\n{}# end\n", text.replace("\n  - ", "  # c\n  - "))),
+        (
+            "comments",
+            format!("# top\n{}# end\n", text.replace("\n  - ", "  # c\n  - ")),
+        ),
         ("explicit document", format!("---\n{text}...\n")),
         ("prefix", format!("# é 日本\n\n{text}")),
     ]
@@ -191,7 +302,8 @@ fn generated_variations_read_the_same_or_bail() {
             let text = position.replace("{S}", scalar);
             for (dress, text) in dressings(&text) {
                 total += 1;
-                if compare(&format!("{dress}: {scalar:?} in {position:?}"), &text) == Outcome::Read {
+                if compare(&format!("{dress}: {scalar:?} in {position:?}"), &text) == Outcome::Read
+                {
                     read += 1;
                 }
             }
@@ -199,7 +311,10 @@ fn generated_variations_read_the_same_or_bail() {
     }
     // Many positions refuse most spellings (a status is a number): a
     // quarter read by the fast path shows it is exercised everywhere.
-    assert!(read * 4 > total, "only {read} of {total} read by the fast path");
+    assert!(
+        read * 4 > total,
+        "only {read} of {total} read by the fast path"
+    );
 }
 
 /// Shapes around the edges: flow and block collections, keys, nesting,

@@ -166,7 +166,9 @@ pub(crate) fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
     }
     match super::fast::parse(text) {
         Ok(drill) => return Ok(drill),
-        Err(why) => tracing::debug!(%why, "the fast drill reader gave up; reading with serde-saphyr"),
+        Err(why) => {
+            tracing::debug!(%why, "the fast drill reader gave up; reading with serde-saphyr");
+        }
     }
     serde_saphyr::from_str_with_options::<Drill>(text, options()).map_err(|err| diagnostic_of(&err))
 }
