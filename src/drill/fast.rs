@@ -115,8 +115,10 @@ enum Ev<'a> {
     SeqEnd,
     MapStart,
     MapEnd,
-    /// Stream and document markers.
-    Other(Event<'a>),
+    StreamStart,
+    StreamEnd,
+    DocumentStart,
+    DocumentEnd,
 }
 
 /// The parser's events with one of lookahead, counted against the limits.
@@ -178,10 +180,10 @@ impl<'a> Events<'a> {
                 Ev::MapEnd
             }
             Event::Alias(_) => return Err(Bail::Anchors),
-            other @ (Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart(..)
-            | Event::DocumentEnd) => Ev::Other(other),
+            Event::StreamStart => Ev::StreamStart,
+            Event::StreamEnd => Ev::StreamEnd,
+            Event::DocumentStart(..) => Ev::DocumentStart,
+            Event::DocumentEnd => Ev::DocumentEnd,
             // Comments, anchor metadata and whatever a later parser adds.
             #[allow(unreachable_patterns)]
             _ => return Err(Bail::Unsupported),
@@ -223,11 +225,11 @@ impl<'a> Events<'a> {
     /// The stream and the (only) document open.
     fn expect_start(&mut self) -> Result<(), Bail> {
         match self.next()?.0 {
-            Ev::Other(Event::StreamStart) => {}
+            Ev::StreamStart => {}
             _ => return Err(Bail::Structure),
         }
         match self.next()?.0 {
-            Ev::Other(Event::DocumentStart(..)) => Ok(()),
+            Ev::DocumentStart => Ok(()),
             _ => Err(Bail::Documents),
         }
     }
@@ -235,11 +237,11 @@ impl<'a> Events<'a> {
     /// The document and the stream close, with nothing after them.
     fn expect_end(&mut self) -> Result<(), Bail> {
         match self.next()?.0 {
-            Ev::Other(Event::DocumentEnd) => {}
+            Ev::DocumentEnd => {}
             _ => return Err(Bail::Documents),
         }
         match self.next()?.0 {
-            Ev::Other(Event::StreamEnd) => {}
+            Ev::StreamEnd => {}
             _ => return Err(Bail::Documents),
         }
         match self.parser.next() {

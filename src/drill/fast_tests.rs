@@ -109,8 +109,10 @@ fn every_drill_of_the_repository_reads_the_same() {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            if compare(&path.display().to_string(), &text) == Outcome::Read {
-                read += 1;
+            match compare(&path.display().to_string(), &text) {
+                Outcome::Read => read += 1,
+                // Shown with --nocapture: which files fall back, and why.
+                Outcome::Bailed(why) => eprintln!("{}: {why}", path.display()),
             }
         }
     }
@@ -399,4 +401,84 @@ fn nesting_near_the_limit_reads_the_same_or_bails() {
         }
     }
     assert!(read >= 4);
+}
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// `text` with one random edit: a YAML-significant token inserted, a
+/// character removed, or a line repeated.
+fn mutate(text: &str, rng: &mut Rng) -> String {
+    const TOKENS: &[&str] = &[
+        ":", ": ", "- ", " ", "  ", "\n", "\r\n", "\t", "\"", "'", "#", "[", "]", "{", "}", ",",
+        "&a ", "*a", "!!str ", "|", ">", "? ", "~", "null", "0", "1", "-1", "0x1", "1.5", "yes",
+        "é", "日", "🎉", "\\", "\\n", "---\n", "<<: ", "x", "\u{feff}",
+    ];
+    let boundaries: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    let at = boundaries[rng.below(boundaries.len())];
+    match rng.below(3) {
+        0 => format!(
+            "{}{}{}",
+            &text[..at],
+            TOKENS[rng.below(TOKENS.len())],
+            &text[at..]
+        ),
+        1 => {
+            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            format!("{}{}", &text[..at], &text[end..])
+        }
+        _ => {
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let line = rng.below(lines.len());
+            let mut out = String::new();
+            for (i, l) in lines.iter().enumerate() {
+                out.push_str(l);
+                if i == line {
+                    out.push_str(l);
+                }
+            }
+            out
+        }
+    }
+}
+
+#[test]
+fn random_edits_of_real_drills_read_the_same_or_bail() {
+    let mut sources: Vec<String> = files_under(&repo("drills"))
+        .into_iter()
+        .chain(files_under(&repo("src/cli/init")))
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect();
+    sources.push(bench_drill(3));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let (mut read, mut total) = (0, 0);
+    for source in &sources {
+        for round in 0..150 {
+            let mut text = mutate(source, &mut rng);
+            for _ in 0..round % 3 {
+                text = mutate(&text, &mut rng);
+            }
+            total += 1;
+            if compare(&format!("edit {round}"), &text) == Outcome::Read {
+                read += 1;
+            }
+        }
+    }
+    assert!(
+        read * 5 > total,
+        "only {read} of {total} edits read by the fast path"
+    );
 }
