@@ -3,6 +3,9 @@
 //! their own fields; `steps::load` reads a drill and runs every check.
 
 pub mod diagnostic;
+mod fast;
+#[cfg(test)]
+mod fast_tests;
 pub mod inputs;
 pub(crate) mod model;
 pub(crate) mod parse;

@@ -164,7 +164,20 @@ pub(crate) fn parse_str(text: &str) -> Result<Drill, Diagnostic> {
                 .with_help("a drill needs at least `drill: NAME` and `steps:`"),
         );
     }
+    match super::fast::parse(text) {
+        Ok(drill) => return Ok(drill),
+        Err(why) => {
+            tracing::debug!(%why, "the fast drill reader gave up; reading with serde-saphyr");
+        }
+    }
     serde_saphyr::from_str_with_options::<Drill>(text, options()).map_err(|err| diagnostic_of(&err))
+}
+
+/// Reads drill text with serde-saphyr only: the reference the fast reader
+/// is compared with.
+#[cfg(test)]
+pub(crate) fn parse_str_slow(text: &str) -> Result<Drill, serde_saphyr::Error> {
+    serde_saphyr::from_str_with_options::<Drill>(text, options())
 }
 
 /// The error itself, without the wrappers that add a snippet or the place

@@ -25,7 +25,7 @@ pub struct Spanned<T> {
 
 /// serde-saphyr hands a value with its location to a newtype struct of
 /// this name (the one its own `Spanned<T>` asks for).
-const SPANNED_NEWTYPE: &str = "__yaml_spanned";
+pub(crate) const SPANNED_NEWTYPE: &str = "__yaml_spanned";
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
     /// Reads serde-saphyr's view of a located value, `{marker, value,
@@ -53,7 +53,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for NewtypeVisitor<T> {
 }
 
 /// The first key of serde-saphyr's view, which tells it from a user's map.
-const MARKER: &str = "__serde_saphyr_private_spanned";
+pub(crate) const MARKER: &str = "__serde_saphyr_private_spanned";
 /// The keys of serde-saphyr's view, in the order it gives them.
 const REPR_FIELDS: &[&str] = &[MARKER, "value", "referenced", "defined"];
 
@@ -81,11 +81,8 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ReprVisitor<T> {
         expect(&mut map, Key::Value)?;
         let value = map.next_value::<T>()?;
         expect(&mut map, Key::Referenced)?;
-        let referenced: serde_saphyr::Location = map.next_value()?;
-        Ok(Spanned {
-            value,
-            referenced: referenced.into(),
-        })
+        let referenced: Location = map.next_value()?;
+        Ok(Spanned { value, referenced })
     }
 }
 
@@ -179,6 +176,99 @@ impl Location {
     /// Length of the value's text in bytes, when the parser knew it.
     pub fn byte_len(&self) -> Option<u32> {
         (self.byte_len != NOT_KNOWN).then_some(self.byte_len)
+    }
+}
+
+/// The name under which a deserializer hands a [`Location`] over.
+const LOCATION_STRUCT: &str = "Location";
+
+/// serde-saphyr's own fields of a location, as its view gives them.
+const LOCATION_FIELDS: &[&str] = &["line", "column", "span", "source_id"];
+
+/// Length of the packed form [`Location::to_packed`] gives.
+pub(crate) const PACKED_LOCATION_LEN: usize = 20;
+
+impl Location {
+    /// A position straight from a parser's markers: 1-based line and
+    /// column, character offset, and the byte range when it is known
+    /// (`None` is recorded as "not known", as serde-saphyr does).
+    pub(crate) fn from_parser(
+        line: usize,
+        column: usize,
+        char_offset: usize,
+        bytes: Option<(usize, usize)>,
+    ) -> Self {
+        let small = |n: usize| u32::try_from(n).unwrap_or(NOT_KNOWN - 1);
+        let (byte_offset, byte_len) = match bytes {
+            Some((offset, len)) => (small(offset), small(len)),
+            None => (NOT_KNOWN, NOT_KNOWN),
+        };
+        Self {
+            line: small(line),
+            column: small(column),
+            char_offset: small(char_offset),
+            byte_offset,
+            byte_len,
+        }
+    }
+
+    /// The five fields as little-endian bytes: the form the fast reader
+    /// (`fast.rs`) hands a location over in, read back by `Deserialize`.
+    pub(crate) fn to_packed(self) -> [u8; PACKED_LOCATION_LEN] {
+        let mut out = [0; PACKED_LOCATION_LEN];
+        let fields = [
+            self.line,
+            self.column,
+            self.char_offset,
+            self.byte_offset,
+            self.byte_len,
+        ];
+        for (chunk, field) in out.chunks_exact_mut(4).zip(fields) {
+            chunk.copy_from_slice(&field.to_le_bytes());
+        }
+        out
+    }
+
+    /// The inverse of [`Location::to_packed`].
+    fn from_packed(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != PACKED_LOCATION_LEN {
+            return None;
+        }
+        let mut fields = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        Some(Self {
+            line: fields.next()?,
+            column: fields.next()?,
+            char_offset: fields.next()?,
+            byte_offset: fields.next()?,
+            byte_len: fields.next()?,
+        })
+    }
+}
+
+/// A location is read from either deserializer that fills [`Spanned`]:
+/// serde-saphyr gives its own `Location` as a map, the fast reader gives
+/// the packed bytes (no map of strings to match for every value).
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LocationVisitor;
+        impl<'de> Visitor<'de> for LocationVisitor {
+            type Value = Location;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a location")
+            }
+            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Location, E> {
+                Location::from_packed(bytes).ok_or_else(|| E::custom("a malformed location"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Location, A::Error> {
+                let at = serde_saphyr::Location::deserialize(
+                    de::value::MapAccessDeserializer::new(map),
+                )?;
+                Ok(at.into())
+            }
+        }
+        deserializer.deserialize_struct(LOCATION_STRUCT, LOCATION_FIELDS, LocationVisitor)
     }
 }
 
