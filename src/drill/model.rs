@@ -1115,3 +1115,23 @@ pub(crate) struct Retry {
     #[schemars(range(min = 1))]
     pub attempts: Option<u32>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A drill's model is held for the whole run: 10,000 steps of it were
+    /// most of a run's peak memory. An absent kind or rare field costs one
+    /// pointer, an empty map carries no hash keys.
+    #[test]
+    fn a_step_and_its_http_parts_stay_small() {
+        assert_eq!(std::mem::size_of::<StepMap<Spanned<Value>>>(), 56);
+        assert!(
+            std::mem::size_of::<Step>() <= 224,
+            "{}",
+            std::mem::size_of::<Step>()
+        );
+        assert!(std::mem::size_of::<HttpAction>() <= 216);
+        assert!(std::mem::size_of::<Expect>() <= 200);
+    }
+}
