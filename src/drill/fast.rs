@@ -25,8 +25,8 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, V
 use serde::{Deserialize, forward_to_deserialize_any};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
+use super::limits;
 use super::model::Drill;
-use super::parse::limits;
 use super::spanned::{Location, MARKER, SPANNED_NEWTYPE};
 
 /// Why the fast reader gave up. Never carries text from the drill (a

@@ -7,6 +7,7 @@ mod fast;
 #[cfg(test)]
 mod fast_tests;
 pub mod inputs;
+pub(crate) mod limits;
 pub(crate) mod model;
 pub(crate) mod parse;
 pub(crate) mod schema;
