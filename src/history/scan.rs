@@ -84,25 +84,19 @@ pub(crate) fn baseline_in(dir: &Path, current: &RunRecord, window: usize) -> Bas
         ..Baseline::default()
     };
     for (_, _, file) in previous {
-        match file {
-            RunFile::Journal(record) => {
-                let steps = record
-                    .steps
-                    .iter()
-                    .map(|s| (s.phase, s.outcome, s.name.as_str(), s.duration_ms));
-                baseline.add_run(record.outcome, record.duration_ms, steps);
-            }
-            RunFile::Record(path) => {
-                // Unreadable since it was listed: it counts as absent.
-                if let Some(run) = read_slim(&path) {
-                    let steps = run
-                        .steps
-                        .iter()
-                        .map(|s| (s.phase, s.outcome, s.name.as_str(), s.duration_ms));
-                    baseline.add_run(run.outcome, run.duration_ms, steps);
-                }
-            }
-        }
+        let run = match file {
+            RunFile::Journal(record) => Slim::from(*record),
+            // Unreadable since it was listed: it counts as absent.
+            RunFile::Record(path) => match read_slim(&path) {
+                Some(run) => run,
+                None => continue,
+            },
+        };
+        let steps = run
+            .steps
+            .iter()
+            .map(|s| (s.phase, s.outcome, s.name.as_str(), s.duration_ms));
+        baseline.add_run(run.outcome, run.duration_ms, steps);
     }
     baseline
 }
@@ -184,9 +178,13 @@ fn identify(file: RunFile, drill: &str) -> Option<(String, String, RunFile)> {
 
 /// The slim run of a record file (a journal in its place is read whole).
 fn read_slim(path: &Path) -> Option<Slim> {
-    read_streamed::<Slim>(path).or_else(|| {
-        let record = read_record(path).ok()?;
-        Some(Slim {
+    read_streamed::<Slim>(path).or_else(|| Some(Slim::from(read_record(path).ok()?)))
+}
+
+impl From<RunRecord> for Slim {
+    /// What a baseline keeps of a run read whole.
+    fn from(record: RunRecord) -> Self {
+        Slim {
             outcome: record.outcome,
             duration_ms: record.duration_ms,
             steps: record
@@ -199,12 +197,10 @@ fn read_slim(path: &Path) -> Option<Slim> {
                     duration_ms: s.duration_ms,
                 })
                 .collect(),
-        })
-    })
+        }
+    }
 }
 
-/// Parses a JSON file as `T` from a buffered reader: the text is never
-/// held whole.
 fn read_streamed<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     let file = File::open(path).ok()?;
     serde_json::from_reader(BufReader::new(file)).ok()
